@@ -38,7 +38,10 @@
  *     disappears the rule set becomes empty ("missing file = no rules").  If the
  *     file does not exist when the shim is loaded, the env rules stay in force
  *     until the file first appears.
- *   - hsmkit_shim_set_rules(text): replaces the rule set like a new control file.
+ *   - hsmkit_shim_set_rules(text): replaces the rule set like a new control file;
+ *     the control file's state at that moment counts as already seen, so only a
+ *     later change of the file replaces these rules again.  The most recent change
+ *     wins.
  *   Every (re)load resets all per-rule counters and re-arms `finalize`.
  *
  * Syntax (at most 64 KiB of text and 256 rules per load; a rule is at most 511 chars):
@@ -580,7 +583,7 @@ static void parse_rules(const char *text, const char *origin, struct rule **out,
         char c = i < len ? text[i] : '\0';
         if (c == '\n')
             in_comment = 0;
-        else if (in_comment)
+        else if (in_comment && c != '\0')   /* the end of the text also ends a comment */
             continue;
         if (c == '#') {
             in_comment = 1;
@@ -1591,7 +1594,20 @@ SHIM_EXPORT long hsmkit_shim_calls(const char *function_name)
 SHIM_EXPORT void hsmkit_shim_set_rules(const char *rules)
 {
     ensure_init();      /* so that a later first load cannot overwrite these rules */
+    if (g_ctl_path == NULL) {
+        load_text(rules, "hsmkit_shim_set_rules");
+        return;
+    }
+    /* Take the control file's current state as "seen", so that only a change made
+     * after this call replaces these rules (e.g. a file deleted just before this
+     * call must not wipe them on the next PKCS#11 call). */
+    long long sig[SIG_N];
+    ctl_stat(sig);
+    pthread_mutex_lock(&g_ctl_mu);
+    for (int i = 0; i < SIG_N; i++)
+        atomic_store_explicit(&g_ctl_sig[i], sig[i], memory_order_release);
     load_text(rules, "hsmkit_shim_set_rules");
+    pthread_mutex_unlock(&g_ctl_mu);
 }
 
 SHIM_EXPORT void hsmkit_shim_reset_counters(void)

@@ -351,32 +351,48 @@ int main(int argc, char **argv)
 
     section("multi-part: injected update / final end the real operation");
     {
-        CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
+        CK_MECHANISM gm = {CKM_GENERIC_SECRET_KEY_GEN, NULL, 0};
+        CK_MECHANISM m = {CKM_SHA256_HMAC, NULL, 0};
         CK_MECHANISM dm = {CKM_SHA256, NULL, 0};
-        CK_BYTE sig[64], dg[32];
+        CK_ULONG klen = 32;
+        CK_ATTRIBUTE kt[] = {
+            {CKA_VALUE_LEN, &klen, sizeof klen},
+            {CKA_SIGN, &T, sizeof T},
+            {CKA_VERIFY, &T, sizeof T},
+            {CKA_TOKEN, &F, sizeof F},
+        };
+        CK_OBJECT_HANDLE mk;
+        CK_BYTE mac[32], dg[32];
         CK_ULONG len;
+        EXPECT_RV(f->C_GenerateKey(s1, &gm, kt, 4, &mk), CKR_OK);
+        /* plain SoftHSM: a second C_*Init while an operation is active fails */
+        EXPECT_RV(f->C_VerifyInit(s1, &m, mk), CKR_OK);
+        EXPECT_RV(f->C_VerifyInit(s1, &m, mk), CKR_OPERATION_ACTIVE);
+        EXPECT_RV(f->C_VerifyUpdate(s1, HASH, 32), CKR_OK);
+        EXPECT_RV(f->C_VerifyFinal(s1, HASH, 32), CKR_SIGNATURE_INVALID);
         write_control("C_SignUpdate:rv=CKR_DEVICE_MEMORY:once\nC_VerifyUpdate:rv=CKR_DEVICE_ERROR:once\n"
                       "C_DigestUpdate:rv=0x30:once\nC_DigestFinal:rv=48:once # same code three ways");
-        EXPECT_RV(f->C_SignInit(s1, &m, priv), CKR_OK);
+        EXPECT_RV(f->C_SignInit(s1, &m, mk), CKR_OK);
         EXPECT_RV(f->C_SignUpdate(s1, HASH, 32), CKR_DEVICE_MEMORY);
-        EXPECT_RV(f->C_SignInit(s1, &m, priv), CKR_OK);
+        EXPECT_RV(f->C_SignInit(s1, &m, mk), CKR_OK);                 /* not CKR_OPERATION_ACTIVE */
         EXPECT_RV(f->C_SignUpdate(s1, HASH, 32), CKR_OK);
-        len = sizeof sig;
-        EXPECT_RV(f->C_SignFinal(s1, sig, &len), CKR_OK);
-        EXPECT_RV(f->C_VerifyInit(s1, &m, pub), CKR_OK);
+        len = sizeof mac;
+        EXPECT_RV(f->C_SignFinal(s1, mac, &len), CKR_OK);
+        EXPECT_RV(f->C_VerifyInit(s1, &m, mk), CKR_OK);
         EXPECT_RV(f->C_VerifyUpdate(s1, HASH, 32), CKR_DEVICE_ERROR);
-        EXPECT_RV(f->C_VerifyInit(s1, &m, pub), CKR_OK);
+        EXPECT_RV(f->C_VerifyInit(s1, &m, mk), CKR_OK);
         EXPECT_RV(f->C_VerifyUpdate(s1, HASH, 32), CKR_OK);
-        EXPECT_RV(f->C_VerifyFinal(s1, sig, len), CKR_OK);
+        EXPECT_RV(f->C_VerifyFinal(s1, mac, len), CKR_OK);
         EXPECT_RV(f->C_DigestInit(s1, &dm), CKR_OK);
         EXPECT_RV(f->C_DigestUpdate(s1, HASH, 32), CKR_DEVICE_ERROR);
         EXPECT_RV(f->C_DigestInit(s1, &dm), CKR_OK);
         EXPECT_RV(f->C_DigestUpdate(s1, HASH, 32), CKR_OK);
         len = 0;
-        EXPECT_RV(f->C_DigestFinal(s1, NULL, &len), CKR_DEVICE_ERROR);
+        EXPECT_RV(f->C_DigestFinal(s1, NULL, &len), CKR_DEVICE_ERROR);  /* comment-terminated rule */
         EXPECT_RV(f->C_DigestInit(s1, &dm), CKR_OK);
         len = sizeof dg;
         EXPECT_RV(f->C_Digest(s1, HASH, 32, dg, &len), CKR_OK);
+        EXPECT_RV(f->C_DestroyObject(s1, mk), CKR_OK);
     }
 
     section("after / every / count and '*' (hsmkit_shim_set_rules)");
@@ -493,7 +509,7 @@ int main(int argc, char **argv)
         EXPECT_RV(f->C_Login(s1, CKU_USER, g_pin, 4), CKR_OK);
         EXPECT_RV(gen_ec(s1, &pub, &priv), CKR_OK);
         SESSIONS(1);
-        unlink(g_ctl);
+        unlink(g_ctl);   /* deleted, and set_rules follows before any call: set_rules must win */
     }
 
     section("8 threads x 200 signatures with C_Sign:rv=CKR_DEVICE_ERROR:every=5");
