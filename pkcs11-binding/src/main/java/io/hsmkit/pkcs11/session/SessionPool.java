@@ -240,7 +240,7 @@ public final class SessionPool implements AutoCloseable {
         throw new Pkcs11Exception("C_OpenSession", CKR.SESSION_COUNT, -1, "the token allows no session to this application");
       }
       if (cap > open) {
-        LOG.log(System.Logger.Level.WARNING, "token refused session {0} (CKR_SESSION_COUNT): pool cap lowered from {1} to {0}", open + 1, cap);
+        LOG.log(System.Logger.Level.WARNING, "token refused session {0} (CKR_SESSION_COUNT): pool cap lowered from {1} to {2}", Integer.toString(open + 1), Integer.toString(cap), Integer.toString(open));
         cap = open;
       }
     } finally {
@@ -424,7 +424,7 @@ public final class SessionPool implements AutoCloseable {
    * @throws Pkcs11Exception the last error, when it is not one the pool can heal, or healing ran
    *     out of time or tries
    */
-  public <T> T execute(SessionWork<T> work) throws Exception {
+  public <T, E extends Exception> T execute(SessionWork<T, E> work) throws E {
     long deadline = System.nanoTime() + config.recoveryTimeout().toNanos();
     for (int attempt = 1; ; attempt++) {
       Lease s = (Lease) borrow();
@@ -525,7 +525,7 @@ public final class SessionPool implements AutoCloseable {
               lock.unlock();
             }
             recoveries.incrementAndGet();
-            LOG.log(System.Logger.Level.INFO, "PKCS#11 token back in slot {0} after {1}", slotId, cause.ckrName());
+            LOG.log(System.Logger.Level.INFO, "PKCS#11 token back in slot {0} after {1}", Long.toString(slotId), cause.ckrName());
             return;
           }
         } catch (Pkcs11Exception ex) {
