@@ -55,7 +55,7 @@ public final class SessionPool implements AutoCloseable {
   private final Pkcs11 raw;
   private final TokenSelector selector;
   private final PoolConfig config;
-  private final Pin pin;
+  private volatile Pin pin;
   private final boolean canCancel;
 
   private final ReentrantLock lock = new ReentrantLock();
@@ -265,6 +265,10 @@ public final class SessionPool implements AutoCloseable {
 
   /** Logs in unless the session says the token already is (one login serves every session). */
   private void ensureLoggedIn(long h, boolean knownLoggedOut) {
+    Pin p = pin;
+    if (p == null) {
+      return;
+    }
     if (!knownLoggedOut) {
       long state = raw.C_GetSessionInfo(h).state();
       if (state != CKS.RO_PUBLIC_SESSION && state != CKS.RW_PUBLIC_SESSION) {
@@ -272,7 +276,7 @@ public final class SessionPool implements AutoCloseable {
       }
     }
     try {
-      raw.C_Login(h, config.userType(), pin.chars());
+      raw.C_Login(h, config.userType(), p.chars());
     } catch (Pkcs11Exception ex) {
       if (!ex.is(CKR.USER_ALREADY_LOGGED_IN)) {
         throw ex;
@@ -554,6 +558,54 @@ public final class SessionPool implements AutoCloseable {
     }
   }
 
+  /** Whether the pool holds a PIN (and so keeps its sessions logged in). */
+  public boolean loggedIn() {
+    return pin != null;
+  }
+
+  /**
+   * Logs the token in with {@code newPin} (which the pool now owns), after the pool was opened
+   * without one. CKR_PIN_INCORRECT and the other login errors reach the caller, and the pool stays
+   * logged out.
+   */
+  public void login(Pin newPin) {
+    try (Session s = borrow()) {
+      try {
+        raw.C_Login(s.handle(), config.userType(), newPin.chars());
+      } catch (Pkcs11Exception ex) {
+        if (!ex.is(CKR.USER_ALREADY_LOGGED_IN)) {
+          newPin.close();
+          throw ex;
+        }
+      }
+    }
+    Pin old = pin;
+    pin = newPin;
+    if (old != null && old != newPin) {
+      old.close();
+    }
+  }
+
+  /**
+   * Logs the token out (C_Logout, which ends the login of every session of this application on the
+   * token) and wipes the PIN. Objects that need a login are out of reach until {@link #login}.
+   */
+  public void logout() {
+    Pin old = pin;
+    pin = null;
+    try (Session s = borrow()) {
+      raw.C_Logout(s.handle());
+    } catch (Pkcs11Exception ex) {
+      if (!ex.is(CKR.USER_NOT_LOGGED_IN)) {
+        throw ex;
+      }
+    } finally {
+      if (old != null) {
+        old.close();
+      }
+    }
+  }
+
   /** Closes idle sessions and wipes the PIN. Borrowed sessions are closed as they come back. */
   @Override
   public void close() {
@@ -573,8 +625,9 @@ public final class SessionPool implements AutoCloseable {
     for (Entry e : toClose) {
       discard(e);
     }
-    if (pin != null) {
-      pin.close();
+    Pin p = pin;
+    if (p != null) {
+      p.close();
     }
   }
 

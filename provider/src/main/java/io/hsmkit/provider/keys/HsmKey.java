@@ -1,0 +1,157 @@
+package io.hsmkit.provider.keys;
+
+import io.hsmkit.pkcs11.Session;
+import io.hsmkit.pkcs11.constants.CKA;
+import io.hsmkit.pkcs11.raw.Attribute;
+import io.hsmkit.provider.internal.TokenContext;
+import java.security.InvalidKeyException;
+import java.security.Key;
+import java.util.Arrays;
+import java.util.HexFormat;
+import javax.security.auth.Destroyable;
+
+/**
+ * A reference to a key object in the token: immutable except for its handle, which is looked up
+ * again by CKA_ID (or label) when the token says it is no longer valid (after a token restart).
+ *
+ * <p>Nothing secret is held in the JVM: {@link #getEncoded()} and {@link #getFormat()} are null
+ * for sensitive or non-extractable keys, as JCA asks of keys that cannot be exported. (Tomcat
+ * copies a private key whose format is "PKCS#8" into a software keystore; a null format keeps the
+ * key in the token.)
+ */
+public abstract class HsmKey implements Key, Destroyable {
+  private static final long serialVersionUID = 1L;
+
+  private final transient TokenContext token;
+  private volatile long handle;
+  private final long objectClass;
+  private final long keyType;
+  private final byte[] id;
+  private final String label;
+  private final boolean tokenObject;
+  private final boolean sensitive;
+  private final boolean extractable;
+  private final String algorithm;
+
+  protected HsmKey(KeyInfo info, String algorithm) {
+    this.token = info.token();
+    this.handle = info.handle();
+    this.objectClass = info.objectClass();
+    this.keyType = info.keyType();
+    this.id = info.id() == null ? null : info.id().clone();
+    this.label = info.label();
+    this.tokenObject = info.tokenObject();
+    this.sensitive = info.sensitive();
+    this.extractable = info.extractable();
+    this.algorithm = algorithm;
+  }
+
+  /** What the token said about a key object, read in one C_GetAttributeValue. */
+  public record KeyInfo(TokenContext token, long handle, long objectClass, long keyType, byte[] id, String label,
+      boolean tokenObject, boolean sensitive, boolean extractable) {}
+
+  /** The token this key lives in. */
+  public TokenContext token() {
+    return token;
+  }
+
+  /** The object handle (valid in every session of this application). */
+  public long handle() {
+    return handle;
+  }
+
+  public long objectClass() {
+    return objectClass;
+  }
+
+  /** CKK_ value. */
+  public long keyType() {
+    return keyType;
+  }
+
+  /** CKA_ID, or null. */
+  public byte[] id() {
+    return id == null ? null : id.clone();
+  }
+
+  /** CKA_LABEL, or null. */
+  public String label() {
+    return label;
+  }
+
+  /** True for a token (persistent) object, false for a session object. */
+  public boolean isTokenObject() {
+    return tokenObject;
+  }
+
+  public boolean isSensitive() {
+    return sensitive;
+  }
+
+  public boolean isExtractable() {
+    return extractable;
+  }
+
+  /** True when this key lives in {@code t}: the test that keeps keys of another token out. */
+  public boolean belongsTo(TokenContext t) {
+    return token == t;
+  }
+
+  @Override
+  public String getAlgorithm() {
+    return algorithm;
+  }
+
+  /** Null: the key material stays in the token. Subclasses that can export say otherwise. */
+  @Override
+  public String getFormat() {
+    return null;
+  }
+
+  @Override
+  public byte[] getEncoded() {
+    return null;
+  }
+
+  /**
+   * Finds the object again after its handle went stale: by CKA_CLASS and CKA_ID, else CKA_LABEL.
+   * Session objects cannot be found again once their session is gone.
+   */
+  public long refind(Session s) throws InvalidKeyException {
+    if (!tokenObject) {
+      throw new InvalidKeyException("the session key is gone (its token restarted or logged out)");
+    }
+    Attribute match = id != null ? Attribute.bytes(CKA.ID, id) : label != null ? Attribute.string(CKA.LABEL, label) : null;
+    if (match == null) {
+      throw new InvalidKeyException("the key has neither CKA_ID nor CKA_LABEL to be found again by");
+    }
+    long[] found = s.findObjects(2, Attribute.ulong(CKA.CLASS, objectClass), Attribute.ulong(CKA.KEY_TYPE, keyType), match);
+    if (found.length != 1) {
+      throw new InvalidKeyException(found.length == 0 ? "the key is no longer in the token" : "the key's CKA_ID is no longer unique");
+    }
+    handle = found[0];
+    return handle;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof HsmKey k && k.token == token && k.handle == handle && k.objectClass == objectClass;
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(handle) * 31 + Long.hashCode(objectClass);
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "[" + algorithm + ", handle=" + handle
+        + (label == null ? "" : ", label=" + label) + (id == null ? "" : ", id=" + HexFormat.of().formatHex(id))
+        + (tokenObject ? ", token" : ", session") + (sensitive ? ", sensitive" : "") + (extractable ? ", extractable" : "") + "]";
+  }
+
+  /** For equality of ids in subclasses. */
+  protected static boolean sameId(byte[] a, byte[] b) {
+    return Arrays.equals(a, b);
+  }
+}
