@@ -40,7 +40,12 @@ final class NativeModule {
 
   private NativeModule(String path) {
     this.path = path;
-    this.plain = NativeLibrary.getInstance(path);
+    try {
+      this.plain = NativeLibrary.getInstance(path);
+    } catch (UnsatisfiedLinkError e) {
+      String why = String.valueOf(e.getMessage()).lines().skip(1).findFirst().orElse(String.valueOf(e.getMessage()));
+      throw new IllegalArgumentException("cannot load the PKCS#11 library " + path + ": " + why, e);
+    }
     long table;
     boolean v3 = false;
     long fromInterface = functionListFromInterface(plain);
