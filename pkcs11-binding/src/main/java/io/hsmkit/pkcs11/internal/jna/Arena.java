@@ -68,6 +68,9 @@ final class Arena {
       memory.close();
     }
     memory = new Memory(size);
+    // malloc'd memory is not zeroed: a structure whose unset fields held old heap bytes once made
+    // SoftHSM2 call a garbage mutex pointer from C_Initialize. Every call starts from zeros.
+    memory.clear();
     base = Pointer.nativeValue(memory);
     buf = memory.getByteBuffer(0, size).order(Platform.ORDER);
     capacity = size;
