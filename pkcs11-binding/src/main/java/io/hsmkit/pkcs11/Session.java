@@ -7,6 +7,7 @@ import io.hsmkit.pkcs11.raw.Mechanism;
 import io.hsmkit.pkcs11.raw.Pkcs11;
 import io.hsmkit.pkcs11.raw.SessionInfo;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A PKCS#11 session: the typed operations of one session handle.
@@ -176,6 +177,7 @@ public class Session implements AutoCloseable {
 
   /** Encrypts into {@code out} from {@code outOff}; returns the bytes written. Two native calls. */
   public int encrypt(Mechanism m, long key, byte[] in, int inOff, int inLen, byte[] out, int outOff) {
+    checkRanges(in, inOff, inLen, out, outOff);
     raw.C_EncryptInit(handle, m, key);
     active |= OP_ENCRYPT;
     return finishInOut(OP_ENCRYPT, in, inOff, inLen, out, outOff);
@@ -188,6 +190,7 @@ public class Session implements AutoCloseable {
   }
 
   public int decrypt(Mechanism m, long key, byte[] in, int inOff, int inLen, byte[] out, int outOff) {
+    checkRanges(in, inOff, inLen, out, outOff);
     raw.C_DecryptInit(handle, m, key);
     active |= OP_DECRYPT;
     return finishInOut(OP_DECRYPT, in, inOff, inLen, out, outOff);
@@ -200,6 +203,7 @@ public class Session implements AutoCloseable {
   }
 
   public int sign(Mechanism m, long key, byte[] in, int inOff, int inLen, byte[] out, int outOff) {
+    checkRanges(in, inOff, inLen, out, outOff);
     raw.C_SignInit(handle, m, key);
     active |= OP_SIGN;
     return finishInOut(OP_SIGN, in, inOff, inLen, out, outOff);
@@ -242,6 +246,12 @@ public class Session implements AutoCloseable {
     byte[] b = new byte[n];
     raw.C_GenerateRandom(handle, b, 0, n);
     return b;
+  }
+
+  /** Checks array ranges before the Init call, so a bad argument leaves no operation in the token. */
+  private static void checkRanges(byte[] in, int inOff, int inLen, byte[] out, int outOff) {
+    Objects.checkFromIndexSize(inOff, inLen, in.length);
+    Objects.checkIndex(outOff, out.length + 1);
   }
 
   private int singlePart(int op, byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen) {

@@ -3,7 +3,7 @@ package io.hsmkit.pkcs11.session;
 /**
  * A snapshot of a pool's counters.
  *
- * @param open sessions open now (idle plus borrowed)
+ * @param open sessions open now: idle, borrowed, and the anchor session that holds the login
  * @param idle sessions waiting in the pool
  * @param borrowed sessions lent out now
  * @param cap the current cap (the configured one, or lower after the token said CKR_SESSION_COUNT)

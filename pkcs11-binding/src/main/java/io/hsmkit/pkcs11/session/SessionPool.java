@@ -68,6 +68,14 @@ public final class SessionPool implements AutoCloseable {
   private volatile long generation;
   private volatile long libraryEpoch;
   private volatile long slotId;
+  /**
+   * A session the pool opens first and never lends. PKCS#11 logs the application out when its last
+   * session on the token closes, and SoftHSM2 then renumbers private objects, so every handle held
+   * by a caller would go stale whenever the pool happened to close its last session (after
+   * discarding a broken one, say). The anchor keeps the login, and the handles, alive.
+   */
+  private volatile long anchor;
+  private volatile long anchorEpoch;
   private boolean closed;
 
   private final AtomicLong leaked = new AtomicLong();
@@ -114,6 +122,7 @@ public final class SessionPool implements AutoCloseable {
     pool.open++;
     pool.lock.unlock();
     try {
+      pool.openAnchor();
       Entry e = pool.openEntry();
       pool.lock.lock();
       try {
@@ -122,6 +131,7 @@ public final class SessionPool implements AutoCloseable {
         pool.lock.unlock();
       }
     } catch (RuntimeException ex) {
+      pool.closeAnchor();
       if (pin != null) {
         pin.close();
       }
@@ -146,7 +156,7 @@ public final class SessionPool implements AutoCloseable {
   public PoolStats stats() {
     lock.lock();
     try {
-      return new PoolStats(open, idle.size(), borrowed, cap, leaked.get(), recoveries.get(), discarded.get(), cancelled.get());
+      return new PoolStats(open + (anchor != 0 ? 1 : 0), idle.size(), borrowed, cap, leaked.get(), recoveries.get(), discarded.get(), cancelled.get());
     } finally {
       lock.unlock();
     }
@@ -245,6 +255,51 @@ public final class SessionPool implements AutoCloseable {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Opens (and logs in through) the anchor session. */
+  private void openAnchor() {
+    long flags = CKF.SERIAL_SESSION | (config.readWrite() ? CKF.RW_SESSION : 0);
+    long h = raw.C_OpenSession(slotId, flags);
+    try {
+      ensureLoggedIn(h, false);
+    } catch (RuntimeException ex) {
+      closeQuietly(h);
+      throw ex;
+    }
+    anchorEpoch = libraryEpoch;
+    anchor = h;
+  }
+
+  /** A session went away under us: if the anchor went with it (all sessions closed), open it again. */
+  private void checkAnchor() {
+    synchronized (recoveryMonitor) {
+      long h = anchor;
+      if (h != 0) {
+        try {
+          raw.C_GetSessionInfo(h);
+          return;
+        } catch (Pkcs11Exception e) {
+          if (kindOf(e) != Kind.SESSION) {
+            return; // the token or library: heal() deals with those
+          }
+        }
+      }
+      anchor = 0;
+      try {
+        openAnchor();
+      } catch (Pkcs11Exception e) {
+        // the next operation's error will say why; the pool still works without an anchor
+      }
+    }
+  }
+
+  private void closeAnchor() {
+    long h = anchor;
+    anchor = 0;
+    if (h != 0 && anchorEpoch == libraryEpoch) {
+      closeQuietly(h);
     }
   }
 
@@ -463,6 +518,8 @@ public final class SessionPool implements AutoCloseable {
       }
       if (kind == Kind.TOKEN || kind == Kind.LIBRARY) {
         heal(kind, failure, seen, deadline);
+      } else if (kind == Kind.SESSION || kind == Kind.LOGIN) {
+        checkAnchor();
       }
     }
   }
@@ -499,6 +556,7 @@ public final class SessionPool implements AutoCloseable {
           closeQuietly(e.handle);
         }
       }
+      closeAnchor();
       Pkcs11Exception last = cause;
       while (true) {
         try {
@@ -509,6 +567,7 @@ public final class SessionPool implements AutoCloseable {
           Optional<Slot> slot = selector.find(module);
           if (slot.isPresent()) {
             slotId = slot.get().id();
+            openAnchor();
             lock.lock();
             open++;
             lock.unlock();
@@ -625,6 +684,7 @@ public final class SessionPool implements AutoCloseable {
     for (Entry e : toClose) {
       discard(e);
     }
+    closeAnchor();
     Pin p = pin;
     if (p != null) {
       p.close();

@@ -156,7 +156,7 @@ public final class JnaPkcs11 implements Pkcs11 {
 
   private static long templateRoom(Attribute[] t) {
     if (t == null || t.length == 0) {
-      return 0;
+      return room(1);
     }
     long r = room((long) t.length * Layouts.CK_ATTRIBUTE.size());
     for (Attribute x : t) {
@@ -167,7 +167,8 @@ public final class JnaPkcs11 implements Pkcs11 {
 
   private static long writeTemplate(Arena a, Attribute[] t) {
     if (t == null || t.length == 0) {
-      return 0;
+      // An empty template is a valid pointer with count 0: SoftHSM2 answers NULL with CKR_ARGUMENTS_BAD.
+      return a.alloc(0);
     }
     int size = Layouts.CK_ATTRIBUTE.size();
     int oType = Layouts.CK_ATTRIBUTE.offset("type");
@@ -319,6 +320,12 @@ public final class JnaPkcs11 implements Pkcs11 {
     Arena a = Arena.begin(room(l.size()));
     try {
       long args = a.alloc(l.size());
+      // No mutex callbacks (the library uses OS locking) and no reserved pointer: all NULL.
+      a.putPointer(args + l.offset("CreateMutex"), 0);
+      a.putPointer(args + l.offset("DestroyMutex"), 0);
+      a.putPointer(args + l.offset("LockMutex"), 0);
+      a.putPointer(args + l.offset("UnlockMutex"), 0);
+      a.putPointer(args + l.offset("pReserved"), 0);
       a.putUlong(args + l.offset("flags"), flags);
       check("C_Initialize", c.C_Initialize(args));
     } finally {
