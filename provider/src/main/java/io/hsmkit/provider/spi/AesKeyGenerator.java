@@ -21,8 +21,9 @@ import javax.crypto.SecretKey;
 
 /**
  * AES keys generated in the token (CKM_AES_KEY_GEN): 256 bits unless asked otherwise, sensitive
- * and not extractable by default, sizes limited to what the token's mechanism info allows (SoftHSM2
- * has no AES-192).
+ * and not extractable by default, sizes limited to what the token's mechanism info allows, and
+ * 192 bits only where a trial shows the token both makes and uses such keys (SOFTHSM-NOTES.md says
+ * SoftHSM2 has no AES-192; measured here, 2.6.1 does both).
  */
 public final class AesKeyGenerator extends KeyGeneratorSpi {
   private final TokenContext token;
@@ -54,7 +55,7 @@ public final class AesKeyGenerator extends KeyGeneratorSpi {
     bytes = b;
   }
 
-  /** Whether the token makes AES keys of {@code bytes}: its mechanism info, and for 24 bytes a trial (SoftHSM2 lists 16..32 but refuses 24). */
+  /** Whether the token makes AES keys of {@code bytes}: its mechanism info (a range: SoftHSM2 says 16..32), and for 24 bytes a trial. */
   static boolean supports(TokenContext token, int bytes) {
     var info = token.mechanisms().get(CKM.AES_KEY_GEN);
     if (info == null || bytes < info.minKeySize() || bytes > info.maxKeySize()) {
@@ -65,7 +66,7 @@ public final class AesKeyGenerator extends KeyGeneratorSpi {
     }
     return token.probe("AES-192", t -> t.execute(s -> {
       try {
-        // SoftHSM2 2.6.1 makes a 24-byte key but cannot encrypt with it: try both.
+        // A token may make a 24-byte key it cannot encrypt with: try both.
         long h = s.generateKey(Mechanism.of(CKM.AES_KEY_GEN), Attribute.bool(CKA.TOKEN, false), Attribute.ulong(CKA.VALUE_LEN, 24),
             Attribute.bool(CKA.ENCRYPT, true));
         try {

@@ -1,0 +1,277 @@
+package io.hsmkit.provider.spi;
+
+import io.hsmkit.pkcs11.Pkcs11Exception;
+import io.hsmkit.pkcs11.Session;
+import io.hsmkit.pkcs11.constants.CKA;
+import io.hsmkit.pkcs11.constants.CKD;
+import io.hsmkit.pkcs11.constants.CKK;
+import io.hsmkit.pkcs11.constants.CKM;
+import io.hsmkit.pkcs11.constants.CKO;
+import io.hsmkit.pkcs11.constants.CKR;
+import io.hsmkit.pkcs11.raw.Attribute;
+import io.hsmkit.pkcs11.raw.Mechanism;
+import io.hsmkit.pkcs11.raw.MechanismParams;
+import io.hsmkit.provider.internal.Curves;
+import io.hsmkit.provider.internal.Errors;
+import io.hsmkit.provider.internal.TokenContext;
+import io.hsmkit.provider.keys.HsmEcPrivateKey;
+import io.hsmkit.provider.keys.HsmKeys;
+import io.hsmkit.provider.keys.HsmSecretKey;
+import io.hsmkit.provider.keys.KeyTemplates;
+import java.math.BigInteger;
+import java.security.InvalidAlgorithmParameterException;
+import java.security.InvalidKeyException;
+import java.security.Key;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.security.interfaces.ECPublicKey;
+import java.security.spec.AlgorithmParameterSpec;
+import java.security.spec.ECFieldFp;
+import java.security.spec.ECParameterSpec;
+import java.security.spec.ECPoint;
+import java.security.spec.EllipticCurve;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import javax.crypto.KeyAgreementSpi;
+import javax.crypto.SecretKey;
+import javax.crypto.ShortBufferException;
+
+/**
+ * ECDH in the token (CKM_ECDH1_DERIVE with CKD_NULL: the shared secret is the x coordinate, as the
+ * JDK's ECDH gives it). Our side is an {@link HsmEcPrivateKey} of this token; the peer's is any
+ * provider's {@link ECPublicKey}, checked here to be on our curve and not the point at infinity
+ * before the token sees it (an invalid-curve point would otherwise leak bits of our key).
+ *
+ * <ul>
+ *   <li>{@link #engineGenerateSecret()} and {@link #engineGenerateSecret(byte[], int)}: the caller
+ *       asked for bytes, so the secret is derived as an extractable, non-sensitive session object,
+ *       read (CKA_VALUE) and destroyed at once.
+ *   <li>{@link #engineGenerateSecret(String)}: the secret stays in the token as a session key,
+ *       sensitive and not extractable unless configured otherwise: "AES" gives a 256-bit AES key
+ *       (from a secret of at least 32 bytes; where the secret is longer the token decides which 32
+ *       bytes it keeps: SoftHSM2 keeps the last ones), "TlsPremasterSecret", "Generic" and
+ *       "GenericSecret" a generic secret of the whole shared secret.
+ * </ul>
+ *
+ * <p>As in the JDK, generating the secret ends the agreement: the private key stays, the peer's
+ * key must be given again with {@code doPhase}.
+ */
+public final class EcdhKeyAgreement extends KeyAgreementSpi {
+  private static final int AES_BYTES = 32;
+
+  private final TokenContext token;
+  private HsmEcPrivateKey privateKey;
+  private int secretBytes;
+  private byte[] peerPoint;
+
+  public EcdhKeyAgreement(TokenContext token) {
+    this.token = token;
+  }
+
+  @Override
+  protected void engineInit(Key key, SecureRandom random) throws InvalidKeyException {
+    HsmEcPrivateKey k = HsmKeys.require(key, token, HsmEcPrivateKey.class);
+    ECParameterSpec spec = k.getParams();
+    if (spec == null || !(spec.getCurve().getField() instanceof ECFieldFp)) {
+      throw new InvalidKeyException("ECDH needs a key on a prime-field curve");
+    }
+    if (spec.getCofactor() != 1) {
+      // CKM_ECDH1_DERIVE does not multiply by the cofactor: a small-subgroup point would leak key bits.
+      throw new InvalidKeyException("ECDH on curves with cofactor " + spec.getCofactor() + " is not supported");
+    }
+    privateKey = k;
+    secretBytes = Curves.fieldBytes(spec);
+    peerPoint = null;
+  }
+
+  @Override
+  protected void engineInit(Key key, AlgorithmParameterSpec params, SecureRandom random) throws InvalidKeyException, InvalidAlgorithmParameterException {
+    if (params != null) {
+      throw new InvalidAlgorithmParameterException("ECDH takes no parameters");
+    }
+    engineInit(key, random);
+  }
+
+  @Override
+  protected Key engineDoPhase(Key key, boolean lastPhase) throws InvalidKeyException {
+    if (privateKey == null) {
+      throw new IllegalStateException("not initialized");
+    }
+    if (!lastPhase) {
+      throw new IllegalStateException("ECDH has one phase: call doPhase(key, true)");
+    }
+    if (!(key instanceof ECPublicKey pub)) {
+      throw new InvalidKeyException("the peer's key must be an ECPublicKey, not " + (key == null ? "null" : key.getClass().getName()));
+    }
+    peerPoint = validPoint(pub, privateKey.getParams());
+    return null;
+  }
+
+  /**
+   * The uncompressed encoding of {@code pub}'s point after checking that it lies on {@code ours}'
+   * curve: same curve, generator, order and cofactor; not the point at infinity; coordinates in
+   * [0, p) that satisfy y^2 = x^3 + ax + b (mod p).
+   */
+  static byte[] validPoint(ECPublicKey pub, ECParameterSpec ours) throws InvalidKeyException {
+    ECParameterSpec theirs = pub.getParams();
+    if (theirs == null || !sameCurve(ours, theirs)) {
+      throw new InvalidKeyException("the peer's key is on another curve than ours");
+    }
+    ECPoint w = pub.getW();
+    if (w == null || ECPoint.POINT_INFINITY.equals(w) || w.getAffineX() == null || w.getAffineY() == null) {
+      throw new InvalidKeyException("the peer's point is the point at infinity");
+    }
+    EllipticCurve curve = ours.getCurve();
+    BigInteger p = ((ECFieldFp) curve.getField()).getP();
+    BigInteger x = w.getAffineX();
+    BigInteger y = w.getAffineY();
+    if (x.signum() < 0 || x.compareTo(p) >= 0 || y.signum() < 0 || y.compareTo(p) >= 0) {
+      throw new InvalidKeyException("the peer's point has coordinates outside the field");
+    }
+    BigInteger lhs = y.multiply(y).mod(p);
+    BigInteger rhs = x.multiply(x).add(curve.getA()).multiply(x).add(curve.getB()).mod(p);
+    if (!lhs.equals(rhs)) {
+      throw new InvalidKeyException("the peer's point is not on the curve");
+    }
+    return Curves.encodePoint(w, ours);
+  }
+
+  private static boolean sameCurve(ECParameterSpec a, ECParameterSpec b) {
+    return a.getCurve().getField().equals(b.getCurve().getField())
+        && a.getCurve().getA().equals(b.getCurve().getA())
+        && a.getCurve().getB().equals(b.getCurve().getB())
+        && a.getGenerator().equals(b.getGenerator())
+        && a.getOrder().equals(b.getOrder())
+        && a.getCofactor() == b.getCofactor();
+  }
+
+  /** The peer point of a complete agreement, which ends with this call. */
+  private byte[] takePeer() {
+    if (privateKey == null) {
+      throw new IllegalStateException("not initialized");
+    }
+    if (peerPoint == null) {
+      throw new IllegalStateException("doPhase(peerKey, true) has not been called");
+    }
+    byte[] pt = peerPoint;
+    peerPoint = null;
+    return pt;
+  }
+
+  @Override
+  protected byte[] engineGenerateSecret() {
+    byte[] pt = takePeer();
+    List<Attribute> t = List.of(
+        Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY),
+        Attribute.ulong(CKA.KEY_TYPE, CKK.GENERIC_SECRET),
+        Attribute.ulong(CKA.VALUE_LEN, secretBytes),
+        Attribute.bool(CKA.TOKEN, false),
+        Attribute.bool(CKA.PRIVATE, true),
+        Attribute.bool(CKA.SENSITIVE, false),
+        Attribute.bool(CKA.EXTRACTABLE, true));
+    Attribute[] template = t.toArray(new Attribute[0]);
+    try {
+      return token.execute(s -> {
+        long h = derive(s, pt, template);
+        try {
+          byte[] v = s.getAttribute(h, CKA.VALUE).value();
+          if (v == null || v.length != secretBytes) {
+            throw new java.security.ProviderException("the token gave a shared secret of " + (v == null ? "no" : v.length) + " bytes, not " + secretBytes);
+          }
+          return v;
+        } finally {
+          HsmKeyPairGenerator.destroyQuietly(s, h);
+        }
+      });
+    } catch (Pkcs11Exception e) {
+      throw Errors.provider("ECDH (C_DeriveKey)", e);
+    } catch (InvalidKeyException e) {
+      throw new java.security.ProviderException("ECDH: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  protected int engineGenerateSecret(byte[] sharedSecret, int offset) throws ShortBufferException {
+    if (privateKey != null && (offset < 0 || sharedSecret.length - offset < secretBytes)) {
+      throw new ShortBufferException("the shared secret is " + secretBytes + " bytes; "
+          + Math.max(0, sharedSecret.length - offset) + " bytes of room given");
+    }
+    byte[] v = engineGenerateSecret();
+    try {
+      System.arraycopy(v, 0, sharedSecret, offset, v.length);
+      return v.length;
+    } finally {
+      Arrays.fill(v, (byte) 0);
+    }
+  }
+
+  @Override
+  protected SecretKey engineGenerateSecret(String algorithm) throws NoSuchAlgorithmException, InvalidKeyException {
+    if (algorithm == null) {
+      throw new NoSuchAlgorithmException("no algorithm given");
+    }
+    String a = algorithm.toUpperCase(Locale.ROOT);
+    long ckk;
+    int len;
+    String name;
+    switch (a) {
+      case "AES" -> {
+        ckk = CKK.AES;
+        len = AES_BYTES;
+        name = "AES";
+      }
+      case "TLSPREMASTERSECRET" -> {
+        ckk = CKK.GENERIC_SECRET;
+        len = secretBytes;
+        name = "TlsPremasterSecret";
+      }
+      case "GENERIC", "GENERICSECRET" -> {
+        ckk = CKK.GENERIC_SECRET;
+        len = secretBytes;
+        name = "GenericSecret";
+      }
+      default -> throw new NoSuchAlgorithmException("ECDH secrets can become AES, TlsPremasterSecret or GenericSecret keys, not " + algorithm);
+    }
+    if (privateKey != null && len > secretBytes) {
+      throw new InvalidKeyException("the shared secret has " + secretBytes + " bytes, too few for a " + len * 8 + "-bit " + name + " key");
+    }
+    byte[] pt = takePeer();
+    KeyTemplates.Policy p = KeyTemplates.defaults(token).withToken(false);
+    List<Attribute> t = KeyTemplates.secretOrPrivate(p);
+    t.add(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY));
+    t.add(Attribute.ulong(CKA.KEY_TYPE, ckk));
+    t.add(Attribute.ulong(CKA.VALUE_LEN, len));
+    boolean aes = ckk == CKK.AES;
+    t.add(Attribute.bool(CKA.ENCRYPT, aes));
+    t.add(Attribute.bool(CKA.DECRYPT, aes));
+    t.add(Attribute.bool(CKA.WRAP, aes));
+    t.add(Attribute.bool(CKA.UNWRAP, aes));
+    t.add(Attribute.bool(CKA.SIGN, true));
+    t.add(Attribute.bool(CKA.VERIFY, true));
+    t.add(Attribute.bool(CKA.DERIVE, !aes));
+    Attribute[] template = t.toArray(new Attribute[0]);
+    try {
+      long h = token.execute(s -> derive(s, pt, template));
+      return new HsmSecretKey(KeyTemplates.info(token, h, CKO.SECRET_KEY, ckk, p, true), name, len * 8);
+    } catch (Pkcs11Exception e) {
+      if (Errors.kind(e) == Errors.Kind.INVALID_KEY) {
+        throw Errors.invalidKey("ECDH to a " + name + " key", e);
+      }
+      throw Errors.provider("ECDH to a " + name + " key (C_DeriveKey)", e);
+    }
+  }
+
+  /** C_DeriveKey with our key, finding a token key again once if its handle went stale. */
+  private long derive(Session s, byte[] point, Attribute[] template) throws InvalidKeyException {
+    Mechanism m = Mechanism.of(CKM.ECDH1_DERIVE, new MechanismParams.Ecdh1Derive(CKD.NULL, null, point));
+    try {
+      return s.deriveKey(m, privateKey.handle(), template);
+    } catch (Pkcs11Exception e) {
+      if (!e.isAny(CKR.KEY_HANDLE_INVALID, CKR.OBJECT_HANDLE_INVALID) || !privateKey.isTokenObject()) {
+        throw e;
+      }
+      return s.deriveKey(m, privateKey.refind(s), template);
+    }
+  }
+}
