@@ -28,6 +28,7 @@ public final class ServiceTable {
     private final Class<?> implementation;
     private final Function<TokenContext, Object> factory;
     private long[] anyOf = new long[0];
+    private long[] allOf = new long[0];
     private final List<String> aliases = new ArrayList<>();
     private final Map<String, String> attributes = new LinkedHashMap<>();
     private final ServiceTable table;
@@ -43,6 +44,12 @@ public final class ServiceTable {
     /** The token must offer at least one of these mechanisms (none given: always registered). */
     public Row anyOf(long... mechanisms) {
       this.anyOf = mechanisms.clone();
+      return this;
+    }
+
+    /** The token must offer every one of these mechanisms too (an HMAC generator needs its HMAC, say). */
+    public Row allOf(long... mechanisms) {
+      this.allOf = mechanisms.clone();
       return this;
     }
 
@@ -100,6 +107,11 @@ public final class ServiceTable {
 
     /** Whether the token has what this service needs. */
     public boolean supportedBy(TokenContext token) {
+      for (long m : allOf) {
+        if (!token.has(m)) {
+          return false;
+        }
+      }
       if (anyOf.length == 0) {
         return true;
       }
