@@ -272,6 +272,41 @@ public final class SessionPool implements AutoCloseable {
     anchor = h;
   }
 
+  private final Object objectSessionLock = new Object();
+
+  /**
+   * Runs {@code work} on the pool's anchor session, the one session the pool never closes while
+   * the token is there. Use it to create session objects (generated, imported, unwrapped or derived
+   * keys that are not token objects): PKCS#11 destroys a session object when the session that made
+   * it closes, and the pool closes its other sessions whenever they are broken or left with an
+   * unfinished operation. Calls are serialised on the one session; do only object management here
+   * (generate, create, copy, destroy, unwrap, derive), not data operations.
+   */
+  public <T, E extends Exception> T executeOnObjectSession(SessionWork<T, E> work) throws E {
+    for (int attempt = 1; ; attempt++) {
+      synchronized (objectSessionLock) {
+        long h = anchor;
+        if (h == 0) {
+          checkAnchor();
+          h = anchor;
+        }
+        if (h == 0) {
+          return execute(work); // no anchor could be opened: objects live as long as a pooled session
+        }
+        Session s = Session.wrap(raw, slotId, h);
+        try {
+          return work.apply(s);
+        } catch (Pkcs11Exception e) {
+          Kind k = kindOf(e);
+          if (attempt >= 2 || (k != Kind.SESSION && k != Kind.LOGIN)) {
+            throw e;
+          }
+        }
+      }
+      checkAnchor();
+    }
+  }
+
   /** A session went away under us: if the anchor went with it (all sessions closed), open it again. */
   private void checkAnchor() {
     synchronized (recoveryMonitor) {

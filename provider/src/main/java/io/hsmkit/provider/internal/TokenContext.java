@@ -119,6 +119,15 @@ public final class TokenContext implements AutoCloseable {
     return pool.execute(work);
   }
 
+  /**
+   * Runs object management (generating, importing, unwrapping or deriving session keys) on the
+   * pool's long-lived object session, so that session keys live as long as the provider and are not
+   * destroyed with a pooled session the pool closes.
+   */
+  public <T, E extends Exception> T executeForObjects(SessionWork<T, E> work) throws E {
+    return pool.executeOnObjectSession(work);
+  }
+
   /** A session for a multi-part operation; the caller closes it (returns it) in finally. */
   public Session borrow() {
     return pool.borrow();

@@ -179,7 +179,7 @@ public final class KeyImport {
   private static long create(TokenContext token, List<Attribute> t) throws InvalidKeyException {
     Attribute[] template = array(t);
     try {
-      return token.execute(s -> s.createObject(template));
+      return token.executeForObjects(s -> s.createObject(template));
     } catch (Pkcs11Exception e) {
       throw Errors.invalidKey("C_CreateObject refused the key", e);
     }

@@ -96,7 +96,7 @@ public final class AesKeyGenerator extends KeyGeneratorSpi {
     t.add(Attribute.bool(CKA.VERIFY, true));
     Attribute[] template = t.toArray(new Attribute[0]);
     try {
-      long h = token.execute(s -> s.generateKey(Mechanism.of(CKM.AES_KEY_GEN), template));
+      long h = token.executeForObjects(s -> s.generateKey(Mechanism.of(CKM.AES_KEY_GEN), template));
       return new HsmSecretKey(KeyTemplates.info(token, h, CKO.SECRET_KEY, CKK.AES, p, true), "AES", bytes * 8);
     } catch (Pkcs11Exception e) {
       throw Errors.provider("AES key generation", e);

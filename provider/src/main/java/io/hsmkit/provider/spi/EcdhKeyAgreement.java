@@ -252,7 +252,7 @@ public final class EcdhKeyAgreement extends KeyAgreementSpi {
     t.add(Attribute.bool(CKA.DERIVE, !aes));
     Attribute[] template = t.toArray(new Attribute[0]);
     try {
-      long h = token.execute(s -> derive(s, pt, template));
+      long h = token.executeForObjects(s -> derive(s, pt, template));
       return new HsmSecretKey(KeyTemplates.info(token, h, CKO.SECRET_KEY, ckk, p, true), name, len * 8);
     } catch (Pkcs11Exception e) {
       if (Errors.kind(e) == Errors.Kind.INVALID_KEY) {

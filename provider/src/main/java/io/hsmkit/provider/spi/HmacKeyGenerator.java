@@ -135,7 +135,7 @@ public final class HmacKeyGenerator extends KeyGeneratorSpi {
     t.add(Attribute.bool(CKA.DERIVE, kind == Kind.GENERIC));
     Attribute[] template = t.toArray(new Attribute[0]);
     try {
-      long h = token.execute(s -> s.generateKey(Mechanism.of(CKM.GENERIC_SECRET_KEY_GEN), template));
+      long h = token.executeForObjects(s -> s.generateKey(Mechanism.of(CKM.GENERIC_SECRET_KEY_GEN), template));
       return new HsmSecretKey(KeyTemplates.info(token, h, CKO.SECRET_KEY, CKK.GENERIC_SECRET, p, true), kind.algorithm, bytes * 8);
     } catch (Pkcs11Exception e) {
       throw Errors.provider(kind.algorithm + " key generation", e);

@@ -58,7 +58,7 @@ abstract class HsmKeyPairGenerator extends KeyPairGeneratorSpi {
     Attribute[] publicTemplate = pt.toArray(new Attribute[0]);
     Attribute[] privateTemplate = vt.toArray(new Attribute[0]);
     try {
-      return token.execute(s -> {
+      return token.executeForObjects(s -> {
         KeyPairHandles h = s.generateKeyPair(Mechanism.of(mechanism), publicTemplate, privateTemplate);
         try {
           HsmPublicKey publicKey = (HsmPublicKey) HsmKeys.load(token, s, h.publicKey());
