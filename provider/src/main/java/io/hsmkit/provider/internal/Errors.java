@@ -123,7 +123,7 @@ public final class Errors {
       case BAD_TAG -> cause(new AEADBadTagException("tag mismatch (" + e.ckrName() + ")"), e);
       case BAD_PADDING -> cause(new BadPaddingException("bad padding or ciphertext (" + e.ckrName() + ")"), e);
       case ILLEGAL_BLOCK_SIZE -> cause(new IllegalBlockSizeException("data length not accepted (" + e.ckrName() + ")"), e);
-      case SHORT_BUFFER -> cause(new ShortBufferException("output buffer too small" + (e.requiredLength() > 0 ? ": " + e.requiredLength() + " bytes needed" : "")), e);
+      case SHORT_BUFFER -> cause(new ShortBufferException("output buffer too small (" + e.ckrName() + ")" + (e.requiredLength() > 0 ? ": " + e.requiredLength() + " bytes needed" : "")), e);
       case INVALID_KEY -> invalidKey("the key cannot do this", e);
       default -> throw provider(e.function() + " failed", e);
     };
