@@ -221,14 +221,16 @@ public class Session implements AutoCloseable {
     active |= OP_VERIFY;
     try {
       raw.C_Verify(handle, data, 0, data.length, signature, 0, signature.length);
+      active &= ~OP_VERIFY;
       return true;
     } catch (Pkcs11Exception e) {
       if (e.isAny(CKR.SIGNATURE_INVALID, CKR.SIGNATURE_LEN_RANGE)) {
+        active &= ~OP_VERIFY;
         return false;
       }
+      // Other errors may leave the operation active (SoftHSM2 returns CKR_ARGUMENTS_BAD before it
+      // resets): keep the mark, so a pool cancels it or closes the session before reuse.
       throw e;
-    } finally {
-      active &= ~OP_VERIFY; // C_Verify always ends the operation
     }
   }
 
@@ -379,14 +381,14 @@ public class Session implements AutoCloseable {
   public boolean verifyFinal(byte[] signature) {
     try {
       raw.C_VerifyFinal(handle, signature, 0, signature.length);
+      active &= ~OP_VERIFY;
       return true;
     } catch (Pkcs11Exception e) {
       if (e.isAny(CKR.SIGNATURE_INVALID, CKR.SIGNATURE_LEN_RANGE)) {
+        active &= ~OP_VERIFY;
         return false;
       }
-      throw e;
-    } finally {
-      active &= ~OP_VERIFY;
+      throw e; // the operation may still be active: see verify()
     }
   }
 
