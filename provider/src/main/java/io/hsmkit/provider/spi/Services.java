@@ -20,6 +20,7 @@ public final class Services {
     KeyAgreementServices.register(t);
     GeneratorServices.register(t);
     FactoryServices.register(t);
+    t.add("KeyStore", "HsmKit", HsmKeyStore.class, HsmKeyStore::new);
     return t;
   }
 
