@@ -53,6 +53,26 @@ public sealed interface MechanismParams {
       return aad.clone();
     }
 
+    /** The IV's length, without a copy. */
+    public int ivLength() {
+      return iv.length;
+    }
+
+    /** The AAD's length, without a copy. */
+    public int aadLength() {
+      return aad.length;
+    }
+
+    /** Copies the IV into {@code dst} at {@code index}: the native layer's hot path, without a second copy. */
+    public void copyIv(java.nio.ByteBuffer dst, int index) {
+      dst.put(index, iv, 0, iv.length);
+    }
+
+    /** Copies the AAD into {@code dst} at {@code index}. */
+    public void copyAad(java.nio.ByteBuffer dst, int index) {
+      dst.put(index, aad, 0, aad.length);
+    }
+
     @Override
     public String toString() {
       return "Gcm[iv=" + iv.length + ", aad=" + aad.length + ", tagBits=" + tagBits + "]";
