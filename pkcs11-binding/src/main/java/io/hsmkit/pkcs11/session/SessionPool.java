@@ -652,6 +652,27 @@ public final class SessionPool implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether {@code candidate} is the PIN the pool logged in with, compared in constant time. A
+   * token that is already logged in does not check a second C_Login's PIN (it answers
+   * CKR_USER_ALREADY_LOGGED_IN), so this is how a second caller's PIN is checked. False when the
+   * pool holds no PIN.
+   */
+  public boolean pinMatches(char[] candidate) {
+    Pin p = pin;
+    if (p == null || candidate == null) {
+      return false;
+    }
+    byte[] a = new String(p.chars()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] b = new String(candidate).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      return java.security.MessageDigest.isEqual(a, b);
+    } finally {
+      java.util.Arrays.fill(a, (byte) 0);
+      java.util.Arrays.fill(b, (byte) 0);
+    }
+  }
+
   /** Whether the pool holds a PIN (and so keeps its sessions logged in). */
   public boolean loggedIn() {
     return pin != null;

@@ -295,18 +295,7 @@ public final class AesGcmCipher extends CipherSpi {
   @Override
   protected byte[] engineDoFinal(byte[] input, int inputOffset, int inputLen) throws IllegalBlockSizeException, BadPaddingException {
     checkUsable();
-    byte[] out = new byte[engineGetOutputSize(inputLen)];
-    try {
-      int n = engineDoFinal(input, inputOffset, inputLen, out, 0);
-      if (n == out.length) {
-        return out;
-      }
-      byte[] exact = Arrays.copyOf(out, n);
-      CipherSupport.wipe(out);
-      return exact;
-    } catch (ShortBufferException e) {
-      throw new IllegalStateException("output size miscomputed", e);
-    }
+    return CipherSupport.finalToArray(engineGetOutputSize(inputLen), (out, off) -> engineDoFinal(input, inputOffset, inputLen, out, off));
   }
 
   @Override

@@ -369,6 +369,31 @@ final class CipherSupport {
     }
   }
 
+  /** A doFinal into the caller's buffer: {@code (out, outOff) -> bytes written}. */
+  @FunctionalInterface
+  interface FinalInto {
+    int run(byte[] out, int outOff) throws ShortBufferException, IllegalBlockSizeException, BadPaddingException;
+  }
+
+  /**
+   * The array form of doFinal over its buffer form: an output of {@code size} bytes (the output
+   * size the cipher computed), cut to what was written, the longer copy wiped.
+   */
+  static byte[] finalToArray(int size, FinalInto f) throws IllegalBlockSizeException, BadPaddingException {
+    byte[] out = new byte[size];
+    try {
+      int n = f.run(out, 0);
+      if (n == out.length) {
+        return out;
+      }
+      byte[] exact = java.util.Arrays.copyOf(out, n);
+      wipe(out);
+      return exact;
+    } catch (ShortBufferException e) {
+      throw new IllegalStateException("output size miscomputed", e);
+    }
+  }
+
   static void wipe(byte[] b) {
     if (b != null) {
       Arrays.fill(b, (byte) 0);

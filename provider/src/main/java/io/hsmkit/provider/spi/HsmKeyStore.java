@@ -137,7 +137,12 @@ public final class HsmKeyStore extends KeyStoreSpi {
 
   private void login(char[] password) throws IOException {
     if (token.pool().loggedIn()) {
-      return; // one login per token and application; the configuration's PIN already did it
+      // One login per token and application: the token does not check a second PIN, so we do.
+      if (!token.pool().pinMatches(password)) {
+        throw new IOException("login failed: the PIN does not match the one the token is logged in with",
+            new UnrecoverableKeyException("wrong PIN"));
+      }
+      return;
     }
     try {
       token.pool().login(Pin.of(password));
@@ -447,7 +452,7 @@ public final class HsmKeyStore extends KeyStoreSpi {
       return token.execute(s -> {
         for (long o : s.findObjects(Attribute.ulong(CKA.CLASS, CKO.CERTIFICATE), Attribute.bytes(CKA.VALUE, der))) {
           Attribute l = s.getAttribute(o, CKA.LABEL);
-          if (l.present()) {
+          if (l.present() && l.length() > 0) { // an unlabelled certificate is a CA of some key's chain, not an entry
             return l.asString();
           }
         }
@@ -634,7 +639,12 @@ public final class HsmKeyStore extends KeyStoreSpi {
     return out;
   }
 
-  /** Replaces the certificates of key {@code id} with {@code chain} (leaf labelled alias, CAs alias + "-ca" + n). */
+  /**
+   * Replaces the certificates of key {@code id} with {@code chain}: the leaf labelled {@code alias}, the
+   * CA certificates with the key's CKA_ID but no label (as SunPKCS11 writes them), so that they are
+   * part of the key's chain and never entries of their own; a labelled certificate without a key is
+   * a trusted-certificate entry, and a chain's CA must not become trusted by being stored.
+   */
   private void writeChain(String alias, byte[] id, Certificate[] chain) throws KeyStoreException, Pkcs11Exception {
     List<Attribute[]> templates = new ArrayList<>();
     for (int i = 0; i < chain.length; i++) {
@@ -642,7 +652,7 @@ public final class HsmKeyStore extends KeyStoreSpi {
         throw new KeyStoreException("only X.509 certificates can be stored");
       }
       try {
-        templates.add(certificateTemplate(i == 0 ? alias : alias + "-ca" + i, id, x));
+        templates.add(certificateTemplate(i == 0 ? alias : null, id, x));
       } catch (CertificateEncodingException e) {
         throw new KeyStoreException(e);
       }
@@ -664,7 +674,9 @@ public final class HsmKeyStore extends KeyStoreSpi {
     t.add(Attribute.ulong(CKA.CERTIFICATE_TYPE, CKC.X_509));
     t.add(Attribute.bool(CKA.TOKEN, true));
     t.add(Attribute.bool(CKA.PRIVATE, false));
-    t.add(Attribute.string(CKA.LABEL, label));
+    if (label != null) {
+      t.add(Attribute.string(CKA.LABEL, label));
+    }
     if (id != null) {
       t.add(Attribute.bytes(CKA.ID, id));
     }
