@@ -50,6 +50,36 @@ public abstract class HsmKey implements Key, Destroyable {
   public record KeyInfo(TokenContext token, long handle, long objectClass, long keyType, byte[] id, String label,
       boolean tokenObject, boolean sensitive, boolean extractable) {}
 
+  /** Destroys session objects whose keys became unreachable (as SunPKCS11 does for its session keys). */
+  private static final java.lang.ref.Cleaner SESSION_OBJECTS = java.lang.ref.Cleaner.create();
+
+  /**
+   * For the code that has just created this key's object: when it is a session object, destroys it
+   * once this key is unreachable, so that keys made for a moment (JSSE's ephemeral ECDHE pairs, the
+   * public keys of parsed certificates) do not pile up in the token. Token objects are left alone.
+   * Only the creator calls this, once: another HsmKey for the same handle must not own it.
+   */
+  public final void destroyWhenUnreachable() {
+    if (!tokenObject && token != null) {
+      SESSION_OBJECTS.register(this, new DestroySessionObject(token, handle));
+    }
+  }
+
+  /** Holds no reference to the key, only what destroying its object takes. */
+  private record DestroySessionObject(TokenContext token, long handle) implements Runnable {
+    @Override
+    public void run() {
+      try {
+        token.executeForObjects(s -> {
+          s.destroyObject(handle);
+          return null;
+        });
+      } catch (Exception ignored) {
+        // the provider was closed, the token restarted or the object is already gone
+      }
+    }
+  }
+
   /** The token this key lives in. */
   public TokenContext token() {
     return token;

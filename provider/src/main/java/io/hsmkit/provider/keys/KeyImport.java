@@ -95,7 +95,9 @@ public final class KeyImport {
     t.add(Attribute.ulong(CKA.KEY_TYPE, ckk));
     t.add(Attribute.bool(CKA.VERIFY, true));
     long h = create(token, t);
-    return (HsmPublicKey) load(token, h);
+    HsmPublicKey k = (HsmPublicKey) load(token, h);
+    k.destroyWhenUnreachable();
+    return k;
   }
 
   /** Imports a private key (RSA CRT, EC, Ed25519) as a sensitive object that can sign, decrypt, unwrap and derive. */

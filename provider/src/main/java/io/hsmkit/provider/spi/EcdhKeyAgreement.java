@@ -36,6 +36,7 @@ import java.util.Locale;
 import javax.crypto.KeyAgreementSpi;
 import javax.crypto.SecretKey;
 import javax.crypto.ShortBufferException;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * ECDH in the token (CKM_ECDH1_DERIVE with CKD_NULL: the shared secret is the x coordinate, as the
@@ -50,8 +51,9 @@ import javax.crypto.ShortBufferException;
  *   <li>{@link #engineGenerateSecret(String)}: the secret stays in the token as a session key,
  *       sensitive and not extractable unless configured otherwise: "AES" gives a 256-bit AES key
  *       (from a secret of at least 32 bytes; where the secret is longer the token decides which 32
- *       bytes it keeps: SoftHSM2 keeps the last ones), "TlsPremasterSecret", "Generic" and
- *       "GenericSecret" a generic secret of the whole shared secret.
+ *       bytes it keeps: SoftHSM2 keeps the last ones), "Generic" and "GenericSecret" a generic
+ *       secret of the whole shared secret. "TlsPremasterSecret" is the exception: JSSE derives its
+ *       TLS keys from it in software, so it is a RAW {@link SecretKeySpec} of the shared secret.
  * </ul>
  *
  * <p>As in the JDK, generating the secret ends the agreement: the private key stays, the peer's
@@ -212,6 +214,19 @@ public final class EcdhKeyAgreement extends KeyAgreementSpi {
       throw new NoSuchAlgorithmException("no algorithm given");
     }
     String a = algorithm.toUpperCase(Locale.ROOT);
+    if (a.equals("TLSPREMASTERSECRET")) {
+      // JSSE asks for this (KAKeyDerivation) and hands the key to code that runs in software and
+      // reads its bytes: SunJCE's TLS 1.2 master-secret generator (which refuses a key whose format
+      // is not RAW) and the TLS 1.3 HKDF (which MACs getEncoded(): a token key's null becomes an
+      // empty input and wrong traffic keys). HsmKit has no TLS key derivation, so a premaster
+      // secret kept in the token is of no use: give the ephemeral secret out as RAW bytes.
+      byte[] v = engineGenerateSecret();
+      try {
+        return new SecretKeySpec(v, "TlsPremasterSecret");
+      } finally {
+        Arrays.fill(v, (byte) 0);
+      }
+    }
     long ckk;
     int len;
     String name;
@@ -220,11 +235,6 @@ public final class EcdhKeyAgreement extends KeyAgreementSpi {
         ckk = CKK.AES;
         len = AES_BYTES;
         name = "AES";
-      }
-      case "TLSPREMASTERSECRET" -> {
-        ckk = CKK.GENERIC_SECRET;
-        len = secretBytes;
-        name = "TlsPremasterSecret";
       }
       case "GENERIC", "GENERICSECRET" -> {
         ckk = CKK.GENERIC_SECRET;
@@ -253,7 +263,9 @@ public final class EcdhKeyAgreement extends KeyAgreementSpi {
     Attribute[] template = t.toArray(new Attribute[0]);
     try {
       long h = token.executeForObjects(s -> derive(s, pt, template));
-      return new HsmSecretKey(KeyTemplates.info(token, h, CKO.SECRET_KEY, ckk, p, true), name, len * 8);
+      HsmSecretKey k = new HsmSecretKey(KeyTemplates.info(token, h, CKO.SECRET_KEY, ckk, p, true), name, len * 8);
+      k.destroyWhenUnreachable();
+      return k;
     } catch (Pkcs11Exception e) {
       if (Errors.kind(e) == Errors.Kind.INVALID_KEY) {
         throw Errors.invalidKey("ECDH to a " + name + " key", e);

@@ -63,6 +63,8 @@ abstract class HsmKeyPairGenerator extends KeyPairGeneratorSpi {
         try {
           HsmPublicKey publicKey = (HsmPublicKey) HsmKeys.load(token, s, h.publicKey());
           HsmPrivateKey privateKey = half.make(KeyTemplates.info(token, h.privateKey(), CKO.PRIVATE_KEY, keyType, p, true), publicKey);
+          publicKey.destroyWhenUnreachable();
+          privateKey.destroyWhenUnreachable();
           return new KeyPair(publicKey, privateKey);
         } catch (InvalidKeyException | RuntimeException e) {
           destroyQuietly(s, h.privateKey());

@@ -375,11 +375,13 @@ class KeyGenerationTest {
     boolean sensitive = p.tokenContext().execute(s -> s.getAttribute(hk.handle(), CKA.SENSITIVE).asBool());
     assertThat(sensitive).isTrue();
 
-    // A generic secret of the whole field length; other names are refused.
+    // JSSE's premaster secret: RAW bytes of the whole field length (its TLS key schedules run in
+    // software and read them); other names are refused.
     ka.doPhase(j.getPublic(), true);
     SecretKey tls = ka.generateSecret("TlsPremasterSecret");
-    assertThat(((HsmSecretKey) tls).bits()).isEqualTo(256);
     assertThat(tls.getAlgorithm()).isEqualTo("TlsPremasterSecret");
+    assertThat(tls.getFormat()).isEqualTo("RAW");
+    assertThat(tls.getEncoded()).isEqualTo(jdkEcdh(j.getPrivate(), a.getPublic()));
     ka.doPhase(j.getPublic(), true);
     assertThatThrownBy(() -> ka.generateSecret("DESede")).isInstanceOf(java.security.NoSuchAlgorithmException.class);
   }
