@@ -10,7 +10,7 @@ public final class HsmEdPublicKey extends HsmPublicKey implements EdECPublicKey 
   private final transient EdECPoint point;
 
   public HsmEdPublicKey(KeyInfo info, EdECPublicKey software) {
-    super(info, "Ed25519", software);
+    super(info, "EdDSA", software);
     this.point = software.getPoint();
   }
 

@@ -1,0 +1,182 @@
+package io.hsmkit.cli;
+
+import io.hsmkit.pkcs11.Pkcs11Exception;
+import io.hsmkit.pkcs11.Pkcs11Module;
+import io.hsmkit.pkcs11.Session;
+import io.hsmkit.pkcs11.Slot;
+import io.hsmkit.pkcs11.constants.CKF;
+import io.hsmkit.pkcs11.constants.CKR;
+import io.hsmkit.pkcs11.constants.CKU;
+import io.hsmkit.pkcs11.raw.TokenInfo;
+import io.hsmkit.pkcs11.session.Pin;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code hsmkit token init}: initialise a token and set its user PIN. */
+@Command(
+    name = "token",
+    mixinStandardHelpOptions = true,
+    description = "Token administration (needs the security officer's PIN).",
+    subcommands = {TokenCommand.Init.class})
+final class TokenCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return ExitCode.USAGE;
+  }
+
+  @Command(name = "init", mixinStandardHelpOptions = true,
+      description = {
+        "Initialise a token: C_InitToken with the SO PIN, then C_InitPIN with the user PIN.",
+        "Takes the first uninitialised token; re-initialising the token LABEL (which erases every object in it) needs --force."
+      })
+  static final class Init implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--label", paramLabel = "LABEL", defaultValue = "${env:HSMKIT_TOKEN_LABEL}",
+        description = "The token's label (default: $HSMKIT_TOKEN_LABEL).")
+    String label;
+
+    @Option(names = "--library", paramLabel = "PATH", defaultValue = "${env:HSMKIT_PKCS11_LIBRARY:-" + InfoCommand.DEFAULT_LIBRARY + "}",
+        description = "PKCS#11 library (default: $HSMKIT_PKCS11_LIBRARY, else " + InfoCommand.DEFAULT_LIBRARY + ").")
+    String library;
+
+    @Option(names = "--so-pin-file", paramLabel = "FILE", description = "File holding the SO PIN (default: $HSMKIT_SO_PIN).")
+    Path soPinFile;
+
+    @Option(names = "--pin-file", paramLabel = "FILE", description = "File holding the new user PIN (default: $HSMKIT_USER_PIN).")
+    Path pinFile;
+
+    @Option(names = "--force", description = "Re-initialise the token LABEL if it exists: every object in it is destroyed.")
+    boolean force;
+
+    @Option(names = "--json", description = "Print one JSON document on stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      if (label == null || label.isBlank()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "give --label (or set HSMKIT_TOKEN_LABEL)");
+      }
+      if (label.getBytes(StandardCharsets.UTF_8).length > 32) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a token label is at most 32 bytes: " + label);
+      }
+      if (!Files.exists(Path.of(library))) {
+        throw new CliException("no PKCS#11 library at " + library + ": run `bash softhsm-config/install.sh`, or give --library");
+      }
+      long slotId;
+      boolean reinitialised;
+      try (Pin so = pin(soPinFile, "HSMKIT_SO_PIN", "--so-pin-file", "SO PIN");
+           Pin user = pin(pinFile, "HSMKIT_USER_PIN", "--pin-file", "user PIN");
+           Pkcs11Module module = Pkcs11Module.open(library)) {
+        Slot target = null;
+        Slot free = null;
+        List<String> labels = new ArrayList<>();
+        for (Slot s : module.slots(true)) {
+          TokenInfo ti = s.tokenInfo();
+          if ((ti.flags() & CKF.TOKEN_INITIALIZED) == 0) {
+            if (free == null) {
+              free = s;
+            }
+          } else {
+            labels.add("'" + ti.label() + "'");
+            if (ti.label().equals(label)) {
+              target = s;
+            }
+          }
+        }
+        if (target != null && !force) {
+          throw new CliException("a token labelled '" + label + "' exists; re-initialising it destroys every object in it: add --force to do so");
+        }
+        reinitialised = target != null;
+        if (target == null) {
+          target = free;
+        }
+        if (target == null) {
+          throw new CliException("no uninitialised token in " + library + " (tokens: " + String.join(", ", labels) + ")");
+        }
+        try {
+          module.raw().C_InitToken(target.id(), so.chars(), label);
+        } catch (Pkcs11Exception e) {
+          throw pinError(e, "SO PIN", "C_InitToken");
+        }
+        Slot made = null;
+        for (Slot s : module.slots(true)) {
+          TokenInfo ti = s.tokenInfo();
+          if ((ti.flags() & CKF.TOKEN_INITIALIZED) != 0 && ti.label().equals(label)) {
+            made = s;
+          }
+        }
+        if (made == null) {
+          throw new CliException("the token '" + label + "' was initialised but cannot be found again in " + library);
+        }
+        try (Session s = made.openSession(true)) {
+          s.login(CKU.SO, so.chars());
+          try {
+            s.raw().C_InitPIN(s.handle(), user.chars());
+          } finally {
+            s.logout();
+          }
+        } catch (Pkcs11Exception e) {
+          throw pinError(e, "user PIN", "C_InitPIN");
+        }
+        slotId = made.id();
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      if (json) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("label", label);
+        doc.put("slot", slotId);
+        doc.put("reinitialised", reinitialised);
+        Output.json(out, doc);
+      } else {
+        out.println((reinitialised ? "re-initialised" : "initialised") + " token '" + label + "' in slot " + slotId + " with its user PIN");
+        out.flush();
+      }
+      return ExitCode.OK;
+    }
+
+    private static CliException pinError(Pkcs11Exception e, String which, String step) {
+      if (e.isAny(CKR.PIN_INCORRECT)) {
+        return new CliException("wrong SO PIN (" + e.ckrName() + ")" + (step.equals("C_InitToken") ? ": nothing was changed" : ""), e);
+      }
+      if (e.isAny(CKR.PIN_LEN_RANGE, CKR.PIN_INVALID)) {
+        return new CliException("the " + which + " is not accepted by the token (" + e.ckrName() + "): check its length", e);
+      }
+      if (e.isAny(CKR.PIN_LOCKED)) {
+        return new CliException("the SO PIN is locked (" + e.ckrName() + ")", e);
+      }
+      return new CliException(step + " failed: " + e.getMessage(), e);
+    }
+
+    private static Pin pin(Path file, String env, String option, String what) {
+      try {
+        if (file != null) {
+          return Pin.fromFile(file);
+        }
+        if (System.getenv(env) == null) {
+          throw new CliException("no " + what + ": give " + option + " FILE, or run through ./hsmkit (which sets " + env + ")");
+        }
+        return Pin.fromEnv(env);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new CliException("cannot read the " + what + ": " + HsmkitCommand.oneLine(e), e);
+      }
+    }
+  }
+}
