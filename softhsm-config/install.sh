@@ -7,6 +7,7 @@
 #   pkcs11-tool                                [opensc]
 #   gcc                                        [gcc]
 #   /usr/include/p11-kit-1/p11-kit/pkcs11.h    [libp11-kit-dev]
+#   curl, openssl (TLS clients of the end-to-end tests)   [curl, openssl]
 #
 # If everything is already there it prints one line and exits 0 without
 # touching anything. Otherwise it runs `apt-get update` once and installs only
@@ -36,11 +37,17 @@ check_missing() {
     if ! command -v gcc >/dev/null 2>&1; then
         MISSING+=(gcc)
     fi
+    if ! command -v curl >/dev/null 2>&1; then
+        MISSING+=(curl)
+    fi
+    if ! command -v openssl >/dev/null 2>&1; then
+        MISSING+=(openssl)
+    fi
 }
 
 check_missing
 if ((${#MISSING[@]} == 0)); then
-    echo "softhsm-config/install.sh: all prerequisites present (softhsm2-util, pkcs11-tool, $SOFTHSM_LIB, gcc, $PKCS11_HEADER); nothing to do."
+    echo "softhsm-config/install.sh: all prerequisites present (softhsm2-util, pkcs11-tool, $SOFTHSM_LIB, gcc, $PKCS11_HEADER, curl, openssl); nothing to do."
     exit 0
 fi
 
@@ -53,6 +60,8 @@ if ! command -v apt-get >/dev/null 2>&1; then
         case $pkg in
             softhsm2)       what+=$'\n'"  - SoftHSM 2.x: softhsm2-util and libsofthsm2.so (expected at $SOFTHSM_LIB)" ;;
             opensc)         what+=$'\n'"  - OpenSC: pkcs11-tool" ;;
+            curl)           what+=$'\n'"  - curl (a TLS client of the end-to-end tests)" ;;
+            openssl)        what+=$'\n'"  - openssl (s_client, a TLS client of the end-to-end tests)" ;;
             libp11-kit-dev) what+=$'\n'"  - p11-kit development headers: $PKCS11_HEADER" ;;
             gcc)            what+=$'\n'"  - gcc" ;;
         esac
