@@ -83,12 +83,24 @@ public final class HsmKeyStore extends KeyStoreSpi {
     this.token = token;
   }
 
-  /** What one label look-up found. Handles may go stale: every use re-checks them. */
-  private record Found(long key, long keyClass, byte[] id, List<Long> certificates) {
+  /**
+   * What one label look-up found. Handles may go stale: every use re-checks them. {@code chain} is
+   * the completed, parsed chain of a private key entry once built, with the handles of every
+   * certificate object in it (the key's own and issuers found by subject), re-checked on use.
+   */
+  private record Found(long key, long keyClass, byte[] id, List<Long> certificates,
+      java.util.concurrent.atomic.AtomicReference<CachedChain> chain) {
+    Found(long key, long keyClass, byte[] id, List<Long> certificates) {
+      this(key, keyClass, id, certificates, new java.util.concurrent.atomic.AtomicReference<>());
+    }
+
     boolean isKey() {
       return key != 0;
     }
   }
+
+  /** A completed chain and the certificate objects it was read from. */
+  private record CachedChain(X509Certificate[] chain, long[] handles) {}
 
   // ------------------------------------------------------------------ loading
 
@@ -190,16 +202,38 @@ public final class HsmKeyStore extends KeyStoreSpi {
     return f;
   }
 
+  /**
+   * One attribute read: the cached object still exists, is of the same class and still carries the
+   * alias (a handle the token gave to another object, e.g. the public half labelled the same, fails).
+   */
   private boolean stillValid(Found f, String alias) {
     long h = f.isKey() ? f.key : f.certificates.isEmpty() ? 0 : f.certificates.get(0);
     if (h == 0) {
       return false;
     }
+    long cls = f.isKey() ? f.keyClass : CKO.CERTIFICATE;
     try {
-      Attribute a = token.execute(s -> s.getAttribute(h, CKA.LABEL));
-      return a.present() && alias.equals(a.asString());
+      Attribute[] a = token.execute(s -> s.getAttributes(h, CKA.CLASS, CKA.LABEL));
+      return a[0].present() && a[0].asUlong() == cls && a[1].present() && alias.equals(a[1].asString());
     } catch (Pkcs11Exception e) {
       return false;
+    }
+  }
+
+  /** True when every certificate handle of a cached chain still names a certificate object. */
+  private boolean chainStillValid(CachedChain c) {
+    try {
+      return token.execute(s -> {
+        for (long h : c.handles()) {
+          Attribute a = s.getAttribute(h, CKA.CLASS);
+          if (!a.present() || a.asUlong() != CKO.CERTIFICATE) {
+            return false;
+          }
+        }
+        return true;
+      });
+    } catch (Pkcs11Exception e) {
+      return false; // CKR_OBJECT_HANDLE_INVALID: an object was destroyed (the chain was replaced)
     }
   }
 
@@ -285,17 +319,48 @@ public final class HsmKeyStore extends KeyStoreSpi {
   public Certificate[] engineGetCertificateChain(String alias) {
     try {
       Found f = find(alias);
+      if (f != null && f.keyClass == CKO.PRIVATE_KEY && f.certificates.isEmpty()) {
+        // A key without certificates: look again (another instance may have written its chain since).
+        cache.remove(alias);
+        f = find(alias);
+      }
       if (f == null || f.keyClass != CKO.PRIVATE_KEY || f.certificates.isEmpty()) {
         return null;
       }
-      return chain(certificates(f.certificates));
+      CachedChain c = f.chain.get();
+      if (c != null && chainStillValid(c)) {
+        return c.chain().clone();
+      }
+      if (c != null) {
+        // A certificate object went away (the chain was replaced elsewhere): search once more.
+        cache.remove(alias);
+        f = find(alias);
+        if (f == null || f.keyClass != CKO.PRIVATE_KEY || f.certificates.isEmpty()) {
+          return null;
+        }
+      }
+      List<Long> used = new ArrayList<>(f.certificates);
+      X509Certificate[] chain;
+      try {
+        chain = chain(certificates(f.certificates), used);
+      } catch (KeyStoreException stale) {
+        cache.remove(alias);
+        f = find(alias);
+        if (f == null || f.keyClass != CKO.PRIVATE_KEY || f.certificates.isEmpty()) {
+          return null;
+        }
+        used = new ArrayList<>(f.certificates);
+        chain = chain(certificates(f.certificates), used);
+      }
+      f.chain.set(new CachedChain(chain, used.stream().mapToLong(Long::longValue).toArray()));
+      return chain.clone();
     } catch (KeyStoreException e) {
       return null;
     }
   }
 
   /** Orders the key's certificates leaf first and completes the chain from issuers found in the token by subject. */
-  private X509Certificate[] chain(List<X509Certificate> certs) throws KeyStoreException {
+  private X509Certificate[] chain(List<X509Certificate> certs, List<Long> used) throws KeyStoreException {
     // The leaf is the certificate that issued none of the others.
     X509Certificate leaf = certs.get(0);
     for (X509Certificate c : certs) {
@@ -321,7 +386,7 @@ public final class HsmKeyStore extends KeyStoreSpi {
         }
       }
       if (next == null) {
-        next = issuerInToken(cur);
+        next = issuerInToken(cur, used);
       }
       if (next == null) {
         break;
@@ -336,12 +401,16 @@ public final class HsmKeyStore extends KeyStoreSpi {
     return c.getSubjectX500Principal().equals(c.getIssuerX500Principal());
   }
 
-  private X509Certificate issuerInToken(X509Certificate c) throws KeyStoreException {
+  private X509Certificate issuerInToken(X509Certificate c, List<Long> used) throws KeyStoreException {
     byte[] issuer = c.getIssuerX500Principal().getEncoded();
     try {
       byte[] der = token.execute(s -> {
         long[] found = s.findObjects(1, Attribute.ulong(CKA.CLASS, CKO.CERTIFICATE), Attribute.bytes(CKA.SUBJECT, issuer));
-        return found.length == 0 ? null : s.getAttribute(found[0], CKA.VALUE).value();
+        if (found.length == 0) {
+          return null;
+        }
+        used.add(found[0]);
+        return s.getAttribute(found[0], CKA.VALUE).value();
       });
       return der == null ? null : parse(der);
     } catch (Pkcs11Exception e) {
