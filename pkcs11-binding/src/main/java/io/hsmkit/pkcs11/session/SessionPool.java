@@ -166,6 +166,15 @@ public final class SessionPool implements AutoCloseable {
 
   /** A logged-in session, waiting up to the borrow timeout; return it with {@link Session#close()}. */
   public Session borrow() {
+    return borrow(true);
+  }
+
+  /**
+   * @param tracked whether to watch the lease for leaks with a Cleaner. {@link #execute} returns
+   *     its lease in {@code finally} and cannot leak it, so it skips the registration, which costs
+   *     as much as a short native call on the hot path.
+   */
+  private Session borrow(boolean tracked) {
     long deadline = System.nanoTime() + config.borrowTimeout().toNanos();
     while (true) {
       Entry e = null;
@@ -227,7 +236,7 @@ public final class SessionPool implements AutoCloseable {
           continue;
         }
       }
-      return new Lease(this, e);
+      return new Lease(this, e, tracked);
     }
   }
 
@@ -521,7 +530,7 @@ public final class SessionPool implements AutoCloseable {
   public <T, E extends Exception> T execute(SessionWork<T, E> work) throws E {
     long deadline = System.nanoTime() + config.recoveryTimeout().toNanos();
     for (int attempt = 1; ; attempt++) {
-      Lease s = (Lease) borrow();
+      Lease s = (Lease) borrow(false);
       long seen = s.entry.generation;
       Kind kind;
       Pkcs11Exception failure;
@@ -754,15 +763,15 @@ public final class SessionPool implements AutoCloseable {
     private final SessionPool pool;
     final Entry entry;
     private final LeaseState state;
-    private final Cleaner.Cleanable cleanable;
+    private final Cleaner.Cleanable cleanable; // null when untracked
     boolean broken;
 
-    Lease(SessionPool pool, Entry entry) {
+    Lease(SessionPool pool, Entry entry, boolean tracked) {
       super(pool.raw, pool.slotId, entry.handle);
       this.pool = pool;
       this.entry = entry;
-      this.state = new LeaseState(pool, entry, TRACK_BORROW_SITES ? new Throwable("borrowed here") : null);
-      this.cleanable = CLEANER.register(this, state);
+      this.state = new LeaseState(pool, entry, tracked && TRACK_BORROW_SITES ? new Throwable("borrowed here") : null);
+      this.cleanable = tracked ? CLEANER.register(this, state) : null;
     }
 
     @Override
@@ -773,7 +782,9 @@ public final class SessionPool implements AutoCloseable {
       state.returned = true;
       int ops = activeOperations();
       detach();
-      cleanable.clean(); // runs LeaseState, which sees returned and does nothing
+      if (cleanable != null) {
+        cleanable.clean(); // runs LeaseState, which sees returned and does nothing
+      }
       pool.release(this, entry, ops, broken);
     }
   }
