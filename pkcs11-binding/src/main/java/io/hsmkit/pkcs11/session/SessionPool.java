@@ -57,6 +57,8 @@ public final class SessionPool implements AutoCloseable {
   private final PoolConfig config;
   private volatile Pin pin;
   private final boolean canCancel;
+  /** {@link PoolConfig#validateAfterIdle()} in nanoseconds, read on every borrow. */
+  private final long validateAfterIdleNanos;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition available = lock.newCondition();
@@ -107,6 +109,7 @@ public final class SessionPool implements AutoCloseable {
     this.cap = config.maxSessions();
     this.slotId = slotId;
     this.canCancel = raw.supports("C_SessionCancel");
+    this.validateAfterIdleNanos = config.validateAfterIdle().toNanos();
   }
 
   /**
@@ -175,7 +178,7 @@ public final class SessionPool implements AutoCloseable {
    *     as much as a short native call on the hot path.
    */
   private Session borrow(boolean tracked) {
-    long deadline = System.nanoTime() + config.borrowTimeout().toNanos();
+    long deadline = 0; // set when the first wait begins: the common case never waits, nor reads the clock for it
     while (true) {
       Entry e = null;
       boolean mustOpen = false;
@@ -194,7 +197,11 @@ public final class SessionPool implements AutoCloseable {
             mustOpen = true;
             break;
           }
-          long rem = deadline - System.nanoTime();
+          long now = System.nanoTime();
+          if (deadline == 0) {
+            deadline = now + config.borrowTimeout().toNanos();
+          }
+          long rem = deadline - now;
           if (rem <= 0) {
             throw new PoolTimeoutException("no session free within " + config.borrowTimeout().toMillis() + " ms: all " + open + " are lent out (cap " + cap + ")");
           }
@@ -219,7 +226,7 @@ public final class SessionPool implements AutoCloseable {
             continue;
           }
           if (kindOf(ex) == Kind.TOKEN || kindOf(ex) == Kind.LIBRARY) {
-            heal(kindOf(ex), ex, generation, deadline);
+            heal(kindOf(ex), ex, generation, deadline != 0 ? deadline : System.nanoTime() + config.borrowTimeout().toNanos());
             continue;
           }
           throw ex;
@@ -227,7 +234,7 @@ public final class SessionPool implements AutoCloseable {
           unreserve();
           throw ex;
         }
-      } else if (e.generation != generation || System.nanoTime() - e.lastUsed > config.validateAfterIdle().toNanos()) {
+      } else if (e.generation != generation || System.nanoTime() - e.lastUsed > validateAfterIdleNanos) {
         if (!validate(e)) {
           lock.lock();
           borrowed--;
@@ -528,7 +535,7 @@ public final class SessionPool implements AutoCloseable {
    *     out of time or tries
    */
   public <T, E extends Exception> T execute(SessionWork<T, E> work) throws E {
-    long deadline = System.nanoTime() + config.recoveryTimeout().toNanos();
+    long deadline = 0; // the recovery time runs from the first failure: no clock read when all goes well
     for (int attempt = 1; ; attempt++) {
       Lease s = (Lease) borrow(false);
       long seen = s.entry.generation;
@@ -556,6 +563,9 @@ public final class SessionPool implements AutoCloseable {
         }
       } finally {
         s.close();
+      }
+      if (deadline == 0) {
+        deadline = System.nanoTime() + config.recoveryTimeout().toNanos();
       }
       if (kind == Kind.NONE || kind == Kind.DEVICE || attempt >= MAX_ATTEMPTS || System.nanoTime() > deadline) {
         throw failure;

@@ -90,6 +90,9 @@ public final class AesCipher extends CipherSpi {
 
   private final TokenContext token;
   private final Mode mode;
+  /** What failed, for error messages: built once, not on every operation. */
+  private final String encryptionName;
+  private final String decryptionName;
 
   private int opmode;
   private HsmSecretKey key;
@@ -105,6 +108,8 @@ public final class AesCipher extends CipherSpi {
   public AesCipher(TokenContext token, Mode mode) {
     this.token = token;
     this.mode = mode;
+    this.encryptionName = mode.transformation() + " encryption";
+    this.decryptionName = mode.transformation() + " decryption";
   }
 
   // ------------------------------------------------------------------ set-up
@@ -493,7 +498,7 @@ public final class AesCipher extends CipherSpi {
       throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
     long h = key.handle();
     boolean enc = encrypting();
-    String what = mode.transformation() + (enc ? " encryption" : " decryption");
+    String what = enc ? encryptionName : decryptionName;
     return CipherSupport.call(token, what, meaning,
         s -> enc ? s.encrypt(m, h, in, inOff, len, out, outOff) : s.decrypt(m, h, in, inOff, len, out, outOff));
   }
