@@ -301,6 +301,10 @@ public final class SessionPool implements AutoCloseable {
   public <T, E extends Exception> T executeOnObjectSession(SessionWork<T, E> work) throws E {
     for (int attempt = 1; ; attempt++) {
       synchronized (objectSessionLock) {
+        if (isClosed()) {
+          // Never reopen anything for a closed pool: its handles may name another pool's objects by now.
+          throw new IllegalStateException("the session pool is closed");
+        }
         long h = anchor;
         if (h == 0) {
           checkAnchor();
@@ -326,6 +330,9 @@ public final class SessionPool implements AutoCloseable {
   /** A session went away under us: if the anchor went with it (all sessions closed), open it again. */
   private void checkAnchor() {
     synchronized (recoveryMonitor) {
+      if (isClosed()) {
+        return;
+      }
       long h = anchor;
       if (h != 0) {
         try {
@@ -690,6 +697,25 @@ public final class SessionPool implements AutoCloseable {
       java.util.Arrays.fill(a, (byte) 0);
       java.util.Arrays.fill(b, (byte) 0);
     }
+  }
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    lock.lock();
+    try {
+      return closed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The pool's session generation: it changes whenever the pool recovered its token or library.
+   * Handles of session objects made in an earlier generation are gone, and their numbers may have
+   * been given to other objects since (a library restart starts numbering again).
+   */
+  public long generation() {
+    return generation;
   }
 
   /** Whether the pool holds a PIN (and so keeps its sessions logged in). */

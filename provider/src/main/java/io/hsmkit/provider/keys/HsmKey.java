@@ -61,14 +61,20 @@ public abstract class HsmKey implements Key, Destroyable {
    */
   public final void destroyWhenUnreachable() {
     if (!tokenObject && token != null) {
-      SESSION_OBJECTS.register(this, new DestroySessionObject(token, handle));
+      SESSION_OBJECTS.register(this, new DestroySessionObject(token, handle, token.pool().generation()));
     }
   }
 
   /** Holds no reference to the key, only what destroying its object takes. */
-  private record DestroySessionObject(TokenContext token, long handle) implements Runnable {
+  private record DestroySessionObject(TokenContext token, long handle, long generation) implements Runnable {
     @Override
     public void run() {
+      // Only while the pool that made the object is open and has not recovered since: otherwise the
+      // object died with its session, and the handle number may name another object now (a closed
+      // provider's library may have been finalized and initialized again by someone else).
+      if (token.pool().isClosed() || token.pool().generation() != generation) {
+        return;
+      }
       try {
         token.executeForObjects(s -> {
           s.destroyObject(handle);
