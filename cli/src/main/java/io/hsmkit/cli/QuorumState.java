@@ -1,0 +1,300 @@
+package io.hsmkit.cli;
+
+import io.hsmkit.quorum.ApprovalToken;
+import io.hsmkit.quorum.AuditLog;
+import io.hsmkit.quorum.Approval;
+import io.hsmkit.quorum.Officer;
+import io.hsmkit.quorum.QuorumAuthorizer;
+import io.hsmkit.quorum.QuorumWindows;
+import io.hsmkit.quorum.SignatureScheme;
+import io.hsmkit.quorum.store.FileQuorumStore;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+
+/**
+ * The quorum state of one directory: a {@link FileQuorumStore}, the audit HMAC key ({@value #AUDIT_KEY},
+ * mode 0600, made on first use) and the approvals recorded by {@code hsmkit quorum approve}
+ * ({@value #APPROVALS}). The token-backed store will replace the key file later.
+ */
+final class QuorumState implements AutoCloseable {
+  static final String AUDIT_KEY = "audit-hmac.key";
+  static final String APPROVALS = "approvals.txt";
+
+  final Path dir;
+  final FileQuorumStore store;
+  final AuditLog audit;
+  final QuorumAuthorizer authorizer;
+
+  private QuorumState(Path dir) {
+    this.dir = dir;
+    byte[] key = auditKey(dir);
+    this.store = new FileQuorumStore(dir);
+    Clock clock = Clock.systemUTC();
+    this.audit = new AuditLog(store, key, clock);
+    this.authorizer = new QuorumAuthorizer(store, audit, clock, new SecureRandom(), QuorumWindows.CLOUDHSM);
+  }
+
+  /** The directory of {@code --state}, or $HSMKIT_HOME/quorum, or ~/.hsmkit/quorum. */
+  static Path defaultDir(Map<String, String> env) {
+    String home = env.get("HSMKIT_HOME");
+    if (home != null && !home.isBlank()) {
+      return Path.of(home, "quorum");
+    }
+    return Path.of(System.getProperty("user.home"), ".hsmkit", "quorum");
+  }
+
+  static QuorumState open(Path dir) {
+    try {
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir.toAbsolutePath().getParent());
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+    } catch (FileAlreadyExistsException e) {
+      // made concurrently
+    } catch (IOException e) {
+      throw new CliException("cannot create the quorum state directory " + dir + ": " + e.getMessage(), e);
+    }
+    return new QuorumState(dir);
+  }
+
+  /** Reads the audit key, or makes one (32 random bytes, mode 0600) without ever replacing an existing one. */
+  private static byte[] auditKey(Path dir) {
+    Path file = dir.resolve(AUDIT_KEY);
+    try {
+      if (!Files.exists(file)) {
+        byte[] k = new byte[32];
+        new SecureRandom().nextBytes(k);
+        Path tmp = Files.createTempFile(dir, ".key-", ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+          Files.write(tmp, k, StandardOpenOption.TRUNCATE_EXISTING);
+          Files.createLink(file, tmp); // atomic, and never replaces a key made concurrently
+        } catch (FileAlreadyExistsException e) {
+          // another process made it first: use theirs
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
+      }
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+      if (!EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE).containsAll(perms)) {
+        throw new CliException("the audit key " + file + " is readable by others (" + PosixFilePermissions.toString(perms)
+            + "); chmod 600 " + file);
+      }
+      byte[] k = Files.readAllBytes(file);
+      if (k.length < 16) {
+        throw new CliException("the audit key " + file + " is shorter than 16 bytes");
+      }
+      return k;
+    } catch (IOException e) {
+      throw new CliException("cannot read or create the audit key " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  // ------------------------------------------------------------------ approvals (tokenId, officer, time, signature)
+
+  synchronized void recordApproval(ApprovalToken token, Approval a) {
+    String line = token.id() + "\t" + a.officerId() + "\t" + a.receivedAt() + "\t"
+        + Base64.getEncoder().encodeToString(a.signature()) + "\n";
+    try {
+      Files.writeString(dir.resolve(APPROVALS), line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot record the approval in " + dir.resolve(APPROVALS), e);
+    }
+  }
+
+  List<Approval> approvals(ApprovalToken token) {
+    Path p = dir.resolve(APPROVALS);
+    List<Approval> out = new ArrayList<>();
+    if (!Files.exists(p)) {
+      return out;
+    }
+    try {
+      for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+        String[] f = line.split("\t", -1);
+        if (f.length == 4 && f[0].equals(token.id())) {
+          out.add(new Approval(f[1], Base64.getDecoder().decode(f[3]), Instant.parse(f[2])));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new CliException("cannot read the approvals in " + p + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  /** The token and its recorded approvals, for a guarded change; null without a file. */
+  QuorumAuthorizer.Authorization authorization(Path tokenFile) {
+    if (tokenFile == null) {
+      return null;
+    }
+    ApprovalToken t = readToken(tokenFile);
+    return new QuorumAuthorizer.Authorization(t, approvals(t));
+  }
+
+  @Override
+  public void close() {
+    store.close();
+  }
+
+  // ------------------------------------------------------------------ files
+
+  static ApprovalToken readToken(Path file) {
+    String text = readText(file, "token");
+    try {
+      return ApprovalToken.parseText(text);
+    } catch (IllegalArgumentException e) {
+      throw new CliException("not a valid quorum token file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  static String readText(Path file, String what) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new CliException("cannot read the " + what + " file " + file + ": no such file, or not readable", e);
+    }
+  }
+
+  static byte[] readBytes(Path file, String what) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new CliException("cannot read the " + what + " file " + file + ": no such file, or not readable", e);
+    }
+  }
+
+  static void write(Path file, byte[] data) {
+    try {
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.write(file, data);
+    } catch (IOException e) {
+      throw new CliException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** ecdsa, rsa, rsa-pss or ed25519 (or the JCA names). */
+  static SignatureScheme scheme(String name) {
+    switch (name.toLowerCase(java.util.Locale.ROOT)) {
+      case "ecdsa", "ec":
+        return SignatureScheme.SHA256_WITH_ECDSA;
+      case "rsa":
+        return SignatureScheme.SHA256_WITH_RSA;
+      case "rsa-pss", "pss":
+        return SignatureScheme.RSASSA_PSS;
+      case "ed25519":
+        return SignatureScheme.ED25519;
+      default:
+        try {
+          return SignatureScheme.fromJcaName(name);
+        } catch (IllegalArgumentException e) {
+          throw new CliException("unknown scheme '" + name + "': use ecdsa, rsa, rsa-pss or ed25519");
+        }
+    }
+  }
+
+  /** The short name of a scheme, as --scheme takes it. */
+  static String schemeName(SignatureScheme s) {
+    return switch (s) {
+      case SHA256_WITH_ECDSA -> "ecdsa";
+      case SHA256_WITH_RSA -> "rsa";
+      case RSASSA_PSS -> "rsa-pss";
+      case ED25519 -> "ed25519";
+    };
+  }
+
+  private static byte[] pemBody(String text, String type, Path file) {
+    String begin = "-----BEGIN " + type + "-----";
+    String end = "-----END " + type + "-----";
+    int b = text.indexOf(begin);
+    int e = text.indexOf(end);
+    if (b < 0 || e < b) {
+      return null;
+    }
+    try {
+      return Base64.getMimeDecoder().decode(text.substring(b + begin.length(), e));
+    } catch (IllegalArgumentException ex) {
+      throw new CliException("bad base64 in " + file + ": " + ex.getMessage(), ex);
+    }
+  }
+
+  /** A PEM "PUBLIC KEY" (X.509 SubjectPublicKeyInfo, what openssl pkey -pubout writes) for {@code scheme}. */
+  static PublicKey readPublicKey(Path file, SignatureScheme scheme) {
+    byte[] der = pemBody(readText(file, "public key"), "PUBLIC KEY", file);
+    if (der == null) {
+      throw new CliException(file + " is not a PEM public key (-----BEGIN PUBLIC KEY-----); make one with "
+          + "openssl pkey -in KEY.pem -pubout -out PUB.pem");
+    }
+    try {
+      return scheme.decodePublicKey(der);
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      throw new CliException("the public key in " + file + " is not a key for " + schemeName(scheme) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A PEM private key: PKCS#8 (BEGIN PRIVATE KEY, what openssl genpkey writes) or a traditional EC/RSA key. */
+  static PrivateKey readPrivateKey(Path file, SignatureScheme scheme) {
+    String text = readText(file, "private key");
+    byte[] pkcs8 = pemBody(text, "PRIVATE KEY", file);
+    if (pkcs8 == null) {
+      try (PEMParser p = new PEMParser(new StringReader(text))) {
+        Object o = p.readObject();
+        if (o instanceof PEMKeyPair kp) {
+          pkcs8 = kp.getPrivateKeyInfo().getEncoded();
+        } else if (o instanceof PrivateKeyInfo pki) {
+          pkcs8 = pki.getEncoded();
+        }
+      } catch (IOException e) {
+        throw new CliException("cannot parse the private key " + file + ": " + e.getMessage(), e);
+      }
+    }
+    if (pkcs8 == null) {
+      throw new CliException(file + " is not an unencrypted PEM private key; convert it with "
+          + "openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pem");
+    }
+    String alg = switch (scheme) {
+      case SHA256_WITH_ECDSA -> "EC";
+      case SHA256_WITH_RSA, RSASSA_PSS -> "RSA";
+      case ED25519 -> "Ed25519";
+    };
+    try {
+      return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+    } catch (GeneralSecurityException e) {
+      throw new CliException("the private key in " + file + " is not a key for " + schemeName(scheme) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Officers by id, for display. */
+  static Map<String, Object> describe(Officer o) {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("id", o.id());
+    m.put("scheme", schemeName(o.scheme()));
+    m.put("keySha256", o.keyFingerprint());
+    return m;
+  }
+}
