@@ -17,7 +17,6 @@ import java.security.spec.AlgorithmParameterSpec;
 import java.util.Arrays;
 import javax.crypto.BadPaddingException;
 import javax.crypto.Cipher;
-import javax.crypto.CipherSpi;
 import javax.crypto.IllegalBlockSizeException;
 import javax.crypto.NoSuchPaddingException;
 import javax.crypto.ShortBufferException;
@@ -62,7 +61,7 @@ import javax.crypto.spec.IvParameterSpec;
  * would refuse to wrap). WRAP_MODE and UNWRAP_MODE are not offered (use AESWrap); software keys
  * are refused (see {@link CipherSupport#aesKey}).
  */
-public final class AesCipher extends CipherSpi {
+public final class AesCipher extends TokenCipherSpi {
   private static final int BLOCK = 16;
 
   /** The four transformations. */
@@ -162,18 +161,8 @@ public final class AesCipher extends CipherSpi {
   }
 
   @Override
-  protected void engineInit(int opm, Key k, SecureRandom random) throws InvalidKeyException {
-    try {
-      engineInit(opm, k, (AlgorithmParameterSpec) null, random);
-    } catch (InvalidAlgorithmParameterException e) {
-      throw CipherSupport.asInvalidKey(e);
-    }
-  }
-
-  @Override
-  protected void engineInit(int opm, Key k, AlgorithmParameters params, SecureRandom random)
-      throws InvalidKeyException, InvalidAlgorithmParameterException {
-    engineInit(opm, k, CipherSupport.spec(params, IvParameterSpec.class), random);
+  protected AlgorithmParameterSpec specOf(AlgorithmParameters params) throws InvalidAlgorithmParameterException {
+    return CipherSupport.spec(params, IvParameterSpec.class);
   }
 
   @Override

@@ -25,7 +25,6 @@ import java.util.HexFormat;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.BadPaddingException;
 import javax.crypto.Cipher;
-import javax.crypto.CipherSpi;
 import javax.crypto.IllegalBlockSizeException;
 import javax.crypto.NoSuchPaddingException;
 import javax.crypto.ShortBufferException;
@@ -65,7 +64,7 @@ import javax.crypto.spec.GCMParameterSpec;
  * refused (see {@link CipherSupport#aesKey}). The SecureRandom given to init is not used: IVs come
  * from the token.
  */
-public final class AesGcmCipher extends CipherSpi {
+public final class AesGcmCipher extends TokenCipherSpi {
   static final int DEFAULT_IV_BYTES = 12;
   static final int DEFAULT_TAG_BITS = 128;
 
@@ -150,18 +149,8 @@ public final class AesGcmCipher extends CipherSpi {
   }
 
   @Override
-  protected void engineInit(int mode, Key k, SecureRandom random) throws InvalidKeyException {
-    try {
-      engineInit(mode, k, (AlgorithmParameterSpec) null, random);
-    } catch (InvalidAlgorithmParameterException e) {
-      throw CipherSupport.asInvalidKey(e);
-    }
-  }
-
-  @Override
-  protected void engineInit(int mode, Key k, AlgorithmParameters params, SecureRandom random)
-      throws InvalidKeyException, InvalidAlgorithmParameterException {
-    engineInit(mode, k, CipherSupport.spec(params, GCMParameterSpec.class), random);
+  protected AlgorithmParameterSpec specOf(AlgorithmParameters params) throws InvalidAlgorithmParameterException {
+    return CipherSupport.spec(params, GCMParameterSpec.class);
   }
 
   @Override

@@ -35,7 +35,6 @@ import java.util.Locale;
 import java.util.Map;
 import javax.crypto.BadPaddingException;
 import javax.crypto.Cipher;
-import javax.crypto.CipherSpi;
 import javax.crypto.IllegalBlockSizeException;
 import javax.crypto.NoSuchPaddingException;
 import javax.crypto.ShortBufferException;
@@ -81,7 +80,7 @@ import javax.crypto.spec.PSource;
  * modulus length when encrypting; when decrypting, a ShortBufferException comes only if the
  * plaintext does not fit, and leaves the input in place for a repeated call.
  */
-public final class RsaCipher extends CipherSpi {
+public final class RsaCipher extends TokenCipherSpi {
   private static final Cleaner CLEANER = Cleaner.create();
 
   /** The paddings. */
@@ -192,18 +191,8 @@ public final class RsaCipher extends CipherSpi {
   }
 
   @Override
-  protected void engineInit(int mode, Key k, SecureRandom random) throws InvalidKeyException {
-    try {
-      engineInit(mode, k, (AlgorithmParameterSpec) null, random);
-    } catch (InvalidAlgorithmParameterException e) {
-      throw CipherSupport.asInvalidKey(e);
-    }
-  }
-
-  @Override
-  protected void engineInit(int mode, Key k, AlgorithmParameters params, SecureRandom random)
-      throws InvalidKeyException, InvalidAlgorithmParameterException {
-    engineInit(mode, k, padding == Padding.OAEP ? CipherSupport.spec(params, OAEPParameterSpec.class) : paramsNotTaken(params), random);
+  protected AlgorithmParameterSpec specOf(AlgorithmParameters params) throws InvalidAlgorithmParameterException {
+    return padding == Padding.OAEP ? CipherSupport.spec(params, OAEPParameterSpec.class) : paramsNotTaken(params);
   }
 
   private static AlgorithmParameterSpec paramsNotTaken(AlgorithmParameters params) throws InvalidAlgorithmParameterException {
