@@ -8,6 +8,7 @@
 #   gcc                                        [gcc]
 #   /usr/include/p11-kit-1/p11-kit/pkcs11.h    [libp11-kit-dev]
 #   curl, openssl (TLS clients of the end-to-end tests)   [curl, openssl]
+#   /usr/lib/postgresql/*/bin/initdb (the KMS tests' PostgreSQL)   [postgresql]
 #
 # If everything is already there it prints one line and exits 0 without
 # touching anything. Otherwise it runs `apt-get update` once and installs only
@@ -43,11 +44,14 @@ check_missing() {
     if ! command -v openssl >/dev/null 2>&1; then
         MISSING+=(openssl)
     fi
+    if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+        MISSING+=(postgresql)
+    fi
 }
 
 check_missing
 if ((${#MISSING[@]} == 0)); then
-    echo "softhsm-config/install.sh: all prerequisites present (softhsm2-util, pkcs11-tool, $SOFTHSM_LIB, gcc, $PKCS11_HEADER, curl, openssl); nothing to do."
+    echo "softhsm-config/install.sh: all prerequisites present (softhsm2-util, pkcs11-tool, $SOFTHSM_LIB, gcc, $PKCS11_HEADER, curl, openssl, postgresql); nothing to do."
     exit 0
 fi
 

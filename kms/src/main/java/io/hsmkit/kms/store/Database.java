@@ -1,0 +1,104 @@
+package io.hsmkit.kms.store;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Objects;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The KMS metadata database: embedded H2 (a file under the service's directory) by default, or
+ * PostgreSQL when configured, so several service nodes share one state. Flyway brings the schema
+ * up to date from {@code classpath:db/migration} when the database is opened. Migration files are
+ * owned by area, so parallel work never clashes: {@code V1_*} the service core (keys, versions,
+ * aliases, tags, audit), {@code V2_*} access (principals, grants, policies), {@code V3_*} custom
+ * key stores.
+ *
+ * <p>Every state change runs in one transaction through {@link #inTransaction}, at SERIALIZABLE
+ * isolation on PostgreSQL (retried on a serialization failure) so concurrent nodes never
+ * interleave half-changes.
+ */
+public final class Database {
+  private final DataSource dataSource;
+  private final boolean postgres;
+
+  private Database(DataSource dataSource, boolean postgres) {
+    this.dataSource = dataSource;
+    this.postgres = postgres;
+  }
+
+  /**
+   * Opens (and migrates) the database at a JDBC URL: {@code jdbc:h2:file:/path/kms} or
+   * {@code jdbc:postgresql://host:port/db}. {@code password} is not kept beyond the data source.
+   */
+  public static Database open(String jdbcUrl, String user, String password) {
+    Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+    DataSource ds;
+    boolean pg;
+    if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+      org.postgresql.ds.PGSimpleDataSource p = new org.postgresql.ds.PGSimpleDataSource();
+      p.setUrl(jdbcUrl);
+      if (user != null) {
+        p.setUser(user);
+      }
+      if (password != null) {
+        p.setPassword(password);
+      }
+      ds = p;
+      pg = true;
+    } else if (jdbcUrl.startsWith("jdbc:h2:")) {
+      org.h2.jdbcx.JdbcDataSource h = new org.h2.jdbcx.JdbcDataSource();
+      h.setURL(jdbcUrl);
+      h.setUser(user == null ? "sa" : user);
+      h.setPassword(password == null ? "" : password);
+      ds = h;
+      pg = false;
+    } else {
+      throw new IllegalArgumentException("unsupported database URL (jdbc:h2: or jdbc:postgresql:): " + jdbcUrl.replaceAll("password=[^&;]*", "password=***"));
+    }
+    Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+    return new Database(ds, pg);
+  }
+
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  public boolean isPostgres() {
+    return postgres;
+  }
+
+  /** Work done inside one transaction. */
+  @FunctionalInterface
+  public interface TxWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in one transaction: committed when it returns, rolled back when it throws.
+   * A serialization failure or deadlock (SQLState 40001 / 40P01) is retried a few times;
+   * a {@link RuntimeException} from {@code work} (a KmsException among them) is rethrown as is.
+   */
+  public <T> T inTransaction(TxWork<T> work) {
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = dataSource.getConnection()) {
+        c.setAutoCommit(false);
+        c.setTransactionIsolation(postgres ? Connection.TRANSACTION_SERIALIZABLE : Connection.TRANSACTION_READ_COMMITTED);
+        try {
+          T result = work.run(c);
+          c.commit();
+          return result;
+        } catch (SQLException | RuntimeException | Error e) {
+          c.rollback();
+          throw e;
+        }
+      } catch (SQLException e) {
+        String state = e.getSQLState();
+        if (attempt < 5 && ("40001".equals(state) || "40P01".equals(state))) {
+          continue;
+        }
+        throw new io.hsmkit.kms.KmsException(io.hsmkit.kms.KmsError.KMS_INTERNAL, "metadata database error (SQLState " + state + ")", e);
+      }
+    }
+  }
+}
