@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The one gate every guarded administrative action passes. Decisions are made by {@link QuorumRules};
@@ -36,7 +35,15 @@ public final class QuorumAuthorizer {
     private final Clock clock;
     private final SecureRandom random;
     private final QuorumWindows windows;
-    private final Map<String, RegistrationChallenge> challenges = new ConcurrentHashMap<>();
+
+    /** Store record kinds this class keeps. */
+    static final String CHALLENGES = "challenge";
+    static final String APPROVALS = "approval";
+    static final String FLOOR = "floor";
+    static final String FLOOR_KEY = "tokens";
+
+    /** What {@link #prune} removed, and the floor it set. */
+    public record Pruned(Instant floor, int consumed, int pending, int approvals, int challenges) {}
 
     public QuorumAuthorizer(QuorumStore store, AuditLog audit, Clock clock, SecureRandom random, QuorumWindows windows) {
         this.store = Objects.requireNonNull(store);
@@ -84,11 +91,91 @@ public final class QuorumAuthorizer {
         store.removePending(token.id());
     }
 
-    /** Stamps an officer's signature with the time it arrived and records it. Verification happens at use. */
+    /**
+     * Stamps an officer's signature with the time it arrived and keeps it in the store (so that another
+     * process can present it). Verification happens at use.
+     */
     public Approval receiveApproval(ApprovalToken token, String officerId, byte[] signature) {
         Approval a = new Approval(officerId, signature, clock.instant());
+        String key = token.id() + "." + Canonical.hex(Canonical.sha256(signature)).substring(0, 16);
+        store.putRecord(APPROVALS, key, officerId + "\t" + a.receivedAt() + "\t" + java.util.Base64.getEncoder().encodeToString(signature));
         audit.append(AuditKind.APPROVAL, "token=" + token.id() + " officer=" + officerId);
         return a;
+    }
+
+    /** The approvals of {@code token} kept by {@link #receiveApproval}, in the order they arrived. */
+    public List<Approval> approvals(ApprovalToken token) {
+        List<Approval> out = new java.util.ArrayList<>();
+        store.records(APPROVALS).forEach((key, value) -> {
+            if (key.startsWith(token.id() + ".")) {
+                String[] f = value.split("\t", -1);
+                if (f.length == 3) {
+                    out.add(new Approval(f[0], java.util.Base64.getDecoder().decode(f[2]), Instant.parse(f[1])));
+                }
+            }
+        });
+        out.sort(java.util.Comparator.comparing(Approval::receivedAt));
+        return out;
+    }
+
+    /** Tokens created before this instant are refused (see {@link #prune}); {@link Instant#MIN} before any prune. */
+    public Instant floor() {
+        String f = store.records(FLOOR).get(FLOOR_KEY);
+        return f == null ? Instant.MIN : Instant.ofEpochSecond(Long.parseLong(f));
+    }
+
+    /**
+     * Forgets spent tokens created before {@code horizon} without enabling their replay: first the floor
+     * is raised to {@code horizon} (durably; tokens created before it are refused from then on, whatever
+     * the consumed set says), only then are their consumed nonces, expired pending tokens, approvals of
+     * tokens no longer pending and expired registration challenges removed.
+     * // = issue 5 (trimming): a token created before the prune horizon is refused.
+     *
+     * @param horizon at most now minus the collect window, so that only expired tokens are concerned;
+     *                now minus collect and use windows refuses no token that could still be used
+     */
+    public synchronized Pruned prune(Instant horizon) {
+        Instant now = clock.instant();
+        Instant h = horizon.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        if (h.isAfter(now.minus(windows.collect()))) {
+            throw new IllegalArgumentException("prune horizon " + h + " is later than now minus the collect window ("
+                    + now.minus(windows.collect()) + "): it would refuse tokens that have not expired");
+        }
+        Instant floor = floor();
+        if (h.isAfter(floor)) {
+            store.putRecord(FLOOR, FLOOR_KEY, Long.toString(h.getEpochSecond()));
+            floor = h;
+        }
+        int consumed = store.pruneConsumed(floor);
+        int pending = 0;
+        java.util.Set<String> live = new java.util.HashSet<>();
+        for (ApprovalToken t : store.pending()) {
+            if (now.isAfter(t.expires())) {
+                store.removePending(t.id());
+                pending++;
+            } else {
+                live.add(t.id());
+            }
+        }
+        int approvals = 0;
+        for (String key : store.records(APPROVALS).keySet()) {
+            if (!live.contains(key.substring(0, key.indexOf('.')))) {
+                store.removeRecord(APPROVALS, key);
+                approvals++;
+            }
+        }
+        int challenges = 0;
+        for (Map.Entry<String, String> e : store.records(CHALLENGES).entrySet()) {
+            RegistrationChallenge c = RegistrationChallenge.fromBytes(java.util.Base64.getDecoder().decode(e.getValue()));
+            if (now.isAfter(c.issued().plus(windows.collect()))) {
+                store.removeRecord(CHALLENGES, e.getKey());
+                challenges++;
+            }
+        }
+        Pruned p = new Pruned(floor, consumed, pending, approvals, challenges);
+        audit.append(AuditKind.USE, "pruned floor=" + floor + " consumed=" + consumed + " pending=" + pending
+                + " approvals=" + approvals + " challenges=" + challenges);
+        return p;
     }
 
     /**
@@ -98,13 +185,20 @@ public final class QuorumAuthorizer {
      * @throws QuorumException naming what is missing or why the token is refused
      */
     public QuorumDecision authorize(Action action, ApprovalToken token, List<Approval> approvals) {
+        // A token older than the prune floor may have had its consumption record pruned: never trust it.
+        if (token.created().isBefore(floor())) {
+            QuorumDecision old = QuorumDecision.refuse(Reason.BEFORE_FLOOR, action.service(), action.operation(),
+                    "token " + token.id() + " was created at " + token.created() + ", before the prune floor " + floor());
+            audit.append(AuditKind.REFUSAL, "token=" + token.id() + " " + old.message());
+            throw new QuorumException(old);
+        }
         QuorumDecision d = QuorumRules.evaluate(action, token, approvals, store.officers(), policy().value(action.service()),
                 clock.instant(), windows);
         if (d.allowed()) {
             // = issue 5#what-to-build
             // # it was not used before: it is consumed atomically, so of two concurrent uses exactly one wins.
             // The store persists the nonce before returning true; only then may the action run.
-            if (!store.consume(token.nonce())) {
+            if (!store.consume(token.nonce(), token.created())) {
                 d = new QuorumDecision(Reason.ALREADY_USED, d.service(), d.operation(), d.required(), d.registered(),
                         d.counted(), d.unregistered(), d.invalid(), d.late(), "token " + token.id() + " was used before");
             }
@@ -143,10 +237,16 @@ public final class QuorumAuthorizer {
 
     // ---------------------------------------------------------------- officers
 
-    /** A fresh challenge the prospective officer must sign with the private key of {@code key}. */
+    /**
+     * Step 1 of a registration: a fresh challenge the prospective officer must sign with the private key
+     * of {@code key}. It is kept in the store as pending (expiring after the collect window), so step 2,
+     * {@link #register}, may run in another process.
+     */
     public RegistrationChallenge challenge(String officerId, PublicKey key, SignatureScheme scheme) {
         RegistrationChallenge c = RegistrationChallenge.issue(officerId, key, scheme, clock.instant(), random);
-        challenges.put(c.id(), c);
+        store.putRecord(CHALLENGES, c.id(), java.util.Base64.getEncoder().encodeToString(c.toBytes()));
+        audit.append(AuditKind.REQUEST, "challenge=" + c.id() + " officer=" + officerId + " scheme=" + scheme.jcaName()
+                + " key-sha256=" + c.officer().keyFingerprint());
         return c;
     }
 
@@ -171,11 +271,11 @@ public final class QuorumAuthorizer {
      */
     public Officer register(RegistrationChallenge challenge, byte[] proof, Authorization auth) {
         Officer o = challenge.officer();
-        RegistrationChallenge issued = challenges.get(challenge.id());
+        String issued = store.records(CHALLENGES).get(challenge.id());
         Action action = registrationAction(o);
-        if (issued == null || issued != challenge) {
+        if (issued == null || !java.util.Arrays.equals(java.util.Base64.getDecoder().decode(issued), challenge.toBytes())) {
             refuse(QuorumDecision.refuse(Reason.NO_PROOF_OF_POSSESSION, Service.USER, action.operation(),
-                    "challenge for " + o.id() + " was not issued here or was used"));
+                    "challenge " + challenge.id() + " for " + o.id() + " was not issued here, or was used"));
         }
         if (clock.instant().isAfter(challenge.issued().plus(windows.collect()))) {
             refuse(QuorumDecision.refuse(Reason.NO_PROOF_OF_POSSESSION, Service.USER, action.operation(),
@@ -190,11 +290,16 @@ public final class QuorumAuthorizer {
                 refuse(QuorumDecision.refuse(Reason.INVALID_VALUE, Service.USER, action.operation(),
                         "officer " + o.id() + " is already registered; rotation is a deregistration plus a registration"));
             }
+            // Single use, also across processes: of two step-2 runs with one challenge exactly one goes on.
+            if (!store.consume(challenge.challenge(), challenge.issued())) {
+                refuse(QuorumDecision.refuse(Reason.NO_PROOF_OF_POSSESSION, Service.USER, action.operation(),
+                        "challenge " + challenge.id() + " for " + o.id() + " was used"));
+            }
+            store.removeRecord(CHALLENGES, challenge.id());
             // The first officer has nobody to approve them.
             if (!store.officers().isEmpty()) {
                 guard(action, auth);
             }
-            challenges.remove(challenge.id());
             store.putOfficer(o);
         }
         audit.append(AuditKind.USE, "registered officer=" + o.id() + " scheme=" + o.scheme().jcaName() + " key-sha256=" + o.keyFingerprint());
