@@ -213,6 +213,17 @@ public final class QuorumAuthorizer {
         return d;
     }
 
+    /**
+     * The gate of a guarded action: with {@code auth} null it passes only where no approval is needed
+     * (the service's value is 1; never for changing {@code user}); otherwise {@link #authorize} decides
+     * and consumes the token. Refusals name the missing approvals.
+     *
+     * @throws QuorumException when the action may not run
+     */
+    public void check(Action action, Authorization auth) {
+        guard(action, auth);
+    }
+
     /** Guards a change: an approval where one is needed, otherwise none. */
     private void guard(Action action, Authorization auth) {
         if (auth == null) {

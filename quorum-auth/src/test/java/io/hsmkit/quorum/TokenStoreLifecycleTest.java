@@ -142,14 +142,15 @@ class TokenStoreLifecycleTest {
     void theAuditKeyIsASensitiveNonExtractableTokenKey() {
         register("alice");
         Attribute[] a = t.pool.execute(s -> {
-            long[] k = s.findObjects(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY), Attribute.string(CKA.LABEL, TokenQuorumStore.AUDIT_KEY_LABEL));
+            long[] k = s.findObjects(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY), Attribute.bytes(CKA.ID, TokenQuorumStore.AUDIT_KEY_ID.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
             assertThat(k).hasSize(1);
-            return s.getAttributes(k[0], CKA.SENSITIVE, CKA.EXTRACTABLE, CKA.TOKEN, CKA.PRIVATE);
+            return s.getAttributes(k[0], CKA.SENSITIVE, CKA.EXTRACTABLE, CKA.TOKEN, CKA.PRIVATE, CKA.LABEL);
         });
         assertThat(a[0].asBool()).isTrue();
         assertThat(a[1].asBool()).isFalse();
         assertThat(a[2].asBool()).isTrue();
         assertThat(a[3].asBool()).isTrue();
+        assertThat(a[4].length()).as("no label: not a KeyStore entry").isZero();
         // A log MACed with a software key of the same length does not verify under the token's key.
         assertThat(new AuditLog(t.store, Fixture.AUDIT_KEY, clock).check().problem()).contains("does not verify");
     }

@@ -81,8 +81,11 @@ public final class TokenQuorumStore implements QuorumStore {
     static final String PENDING = "pending:";
     static final String AUDIT = "audit:";
     static final String RECORD = "rec:";
-    /** The label of the token's HMAC key for the audit log. */
-    public static final String AUDIT_KEY_LABEL = "hsmkit-quorum-audit";
+    /**
+     * The CKA_ID (ASCII) of the token's HMAC key for the audit log. It has no CKA_LABEL, so that the
+     * HsmKit KeyStore, whose aliases are labels, does not list it as an entry.
+     */
+    public static final String AUDIT_KEY_ID = "hsmkit-quorum-audit";
 
     /** One lock for every instance in this JVM: two pools on one token must not race each other either. */
     private static final ReentrantLock JVM_LOCK = new ReentrantLock();
@@ -222,7 +225,7 @@ public final class TokenQuorumStore implements QuorumStore {
     // ---------------------------------------------------------------- the audit key
 
     /**
-     * HMAC-SHA256 under the token's audit key (label {@value #AUDIT_KEY_LABEL}): a generic secret made in
+     * HMAC-SHA256 under the token's audit key (CKA_ID {@value #AUDIT_KEY_ID}, no label): a generic secret made in
      * the token on first use, sensitive and never extractable, so that nobody holding only the store's
      * objects can forge audit MACs or checkpoints. Two processes making it at once settle on one key by
      * the claim rule of {@link #claim}: whoever finds a key it did not make destroys its own and uses that one.
@@ -235,7 +238,7 @@ public final class TokenQuorumStore implements QuorumStore {
     private static Attribute[] auditKeyTemplate() {
         return new Attribute[] {
             Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY),
-            Attribute.string(CKA.LABEL, AUDIT_KEY_LABEL),
+            Attribute.bytes(CKA.ID, AUDIT_KEY_ID.getBytes(StandardCharsets.US_ASCII)),
             Attribute.bool(CKA.TOKEN, true),
         };
     }
@@ -243,8 +246,8 @@ public final class TokenQuorumStore implements QuorumStore {
     private long findAuditKey(Session s) {
         long[] keys = s.findObjects(2, auditKeyTemplate());
         if (keys.length != 1) {
-            throw new IllegalStateException(keys.length == 0 ? "the audit key " + AUDIT_KEY_LABEL + " is gone from the token"
-                    : "more than one audit key " + AUDIT_KEY_LABEL + " on the token");
+            throw new IllegalStateException(keys.length == 0 ? "the audit key " + AUDIT_KEY_ID + " is gone from the token"
+                    : "more than one audit key " + AUDIT_KEY_ID + " on the token");
         }
         return keys[0];
     }
@@ -262,7 +265,7 @@ public final class TokenQuorumStore implements QuorumStore {
                             Attribute.ulong(CKA.VALUE_LEN, 32), Attribute.bool(CKA.TOKEN, true), Attribute.bool(CKA.PRIVATE, true),
                             Attribute.bool(CKA.SENSITIVE, true), Attribute.bool(CKA.EXTRACTABLE, false),
                             Attribute.bool(CKA.SIGN, true), Attribute.bool(CKA.VERIFY, true),
-                            Attribute.string(CKA.LABEL, AUDIT_KEY_LABEL)));
+                            Attribute.bytes(CKA.ID, AUDIT_KEY_ID.getBytes(StandardCharsets.US_ASCII))));
                     long[] now = pool.execute(s -> s.findObjects(4, auditKeyTemplate()));
                     if (now.length == 1) {
                         return null;
