@@ -103,7 +103,7 @@ final class QuorumCommand implements Callable<Integer> {
   // ================================================================== officers
 
   @Command(name = "officers", mixinStandardHelpOptions = true, description = "Register, list and remove crypto officers.",
-      subcommands = {Register.class, ListOfficers.class, Remove.class})
+      subcommands = {Register.class, Rotate.class, ListOfficers.class, Remove.class})
   static final class Officers extends Group {}
 
   @Command(name = "register", mixinStandardHelpOptions = true,
@@ -117,7 +117,7 @@ final class QuorumCommand implements Callable<Integer> {
         "Once officers exist and user's value is above 1, give --approval TOKEN for",
         "user/register-officer officer=ID scheme=JCA-NAME key-sha256=HEX."
       })
-  static final class Register implements Callable<Integer> {
+  static class Register implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StateOption state;
 
@@ -174,10 +174,10 @@ final class QuorumCommand implements Callable<Integer> {
         if (priv == null) {
           println(spec, "challenge " + c.id() + " for " + id + " written to " + challenge + "; valid until "
               + c.issued().plus(QuorumWindows.CLOUDHSM.collect()) + ". Sign it with the officer's key, then run: "
-              + "hsmkit quorum officers register --challenge " + challenge + " --signature SIG");
+              + "hsmkit quorum officers " + spec.name() + " --challenge " + challenge + " --signature SIG");
           return ExitCode.OK;
         }
-        print(st.authorizer.register(c, s.sign(priv, c.toBytes()), auth));
+        print(enrol(st, c, s.sign(priv, c.toBytes()), auth));
       }
       return ExitCode.OK;
     }
@@ -201,17 +201,44 @@ final class QuorumCommand implements Callable<Integer> {
       }
       byte[] proof = QuorumState.readBytes(signature, "signature");
       try (QuorumState st = state.open()) {
-        print(st.authorizer.register(c, proof, st.authorization(approval)));
+        print(enrol(st, c, proof, st.authorization(approval)));
       }
       return ExitCode.OK;
+    }
+
+    /** Registers the officer of the challenge; {@link Rotate} replaces the key of a registered one instead. */
+    Officer enrol(QuorumState st, RegistrationChallenge c, byte[] proof, QuorumAuthorizer.Authorization auth) {
+      return st.authorizer.register(c, proof, auth);
+    }
+
+    String done() {
+      return "registered";
     }
 
     private void print(Officer o) {
       if (json) {
         Output.json(spec.commandLine().getOut(), QuorumState.describe(o));
       } else {
-        println(spec, "registered officer " + o.id() + " (" + QuorumState.schemeName(o.scheme()) + ", key-sha256 " + o.keyFingerprint() + ")");
+        println(spec, done() + " officer " + o.id() + " (" + QuorumState.schemeName(o.scheme()) + ", key-sha256 " + o.keyFingerprint() + ")");
       }
+    }
+  }
+
+  @Command(name = "rotate", mixinStandardHelpOptions = true,
+      description = {
+        "Replace a registered officer's key, with proof of possession of the new key; the same options and two",
+        "steps as register. Needs --approval TOKEN for user/rotate-officer-key officer=ID scheme=JCA-NAME",
+        "key-sha256=HEX (of the new key) when user's value is above 1. Signatures with the old key stop counting."
+      })
+  static final class Rotate extends Register {
+    @Override
+    Officer enrol(QuorumState st, RegistrationChallenge c, byte[] proof, QuorumAuthorizer.Authorization auth) {
+      return st.authorizer.rotate(c, proof, auth);
+    }
+
+    @Override
+    String done() {
+      return "rotated";
     }
   }
 

@@ -176,6 +176,11 @@ class QuorumCommandTest {
     q("officers", "remove", "--id", "carol", "--approval", p("bob.token")).fails("ACTION_MISMATCH");
     assertThat(q("officers", "list", "--json").ok().json().get("officers")).hasSize(3);
 
+    // Pruning: never with a horizon inside the collect window; the default forgets nothing usable.
+    q("prune", "--older-than", "100").fails("it would refuse tokens that have not expired");
+    assertThat(q("prune").ok().out()).startsWith("pruned 0 consumed, 0 expired pending, ").contains(" are refused");
+    q("values", "set", "--service", "user", "--value", "2", "--approval", p("set-user.token")).fails("ALREADY_USED");
+
     // The audit chain verifies; removing its last record (a token object) is named as missing.
     String verified = q("audit", "verify").ok().out();
     assertThat(verified).startsWith("audit log verifies: ");

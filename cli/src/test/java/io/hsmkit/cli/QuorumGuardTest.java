@@ -34,16 +34,22 @@ class QuorumGuardTest {
     cli = new Cli("QuorumGuardTest", "cli-guard");
     dir = cli.dir;
     for (String id : List.of("alice", "bob", "carol")) {
-      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-      g.initialize(new ECGenParameterSpec("secp256r1"));
-      KeyPair kp = g.generateKeyPair();
-      Files.writeString(dir.resolve(id + ".key"), pem("PRIVATE KEY", kp.getPrivate().getEncoded()));
-      Files.writeString(dir.resolve(id + ".pub"), pem("PUBLIC KEY", kp.getPublic().getEncoded()));
+      writeKey(id);
       q("officers", "register", "--id", id, "--scheme", "ecdsa", "--public-key", p(id + ".pub"), "--key", p(id + ".key")).ok();
     }
     // quorum is still 1: these need no approval.
     q("values", "set", "--service", "key-management", "--value", "2").ok();
     q("values", "set", "--service", "token", "--value", "2").ok();
+  }
+
+  /** NAME.key and NAME.pub, a new EC P-256 pair; returns the hex SHA-256 of the public key's X.509 encoding. */
+  private static String writeKey(String name) throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+    g.initialize(new ECGenParameterSpec("secp256r1"));
+    KeyPair kp = g.generateKeyPair();
+    Files.writeString(dir.resolve(name + ".key"), pem("PRIVATE KEY", kp.getPrivate().getEncoded()));
+    Files.writeString(dir.resolve(name + ".pub"), pem("PUBLIC KEY", kp.getPublic().getEncoded()));
+    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(kp.getPublic().getEncoded()));
   }
 
   private static String pem(String type, byte[] der) {
@@ -150,7 +156,7 @@ class QuorumGuardTest {
 
   @Test
   @Order(3)
-  void quorumVerbsThatChangeState() {
+  void quorumVerbsThatChangeState() throws Exception {
     // quorum = 2 (quorum is 1 until then), then user = 2 needs a quorum approval.
     q("values", "set", "--service", "quorum", "--value", "2").ok();
     q("values", "set", "--service", "key-management", "--value", "3").fails("2 of 3 approvals for quorum/set-value: have 0; missing 2");
@@ -165,6 +171,26 @@ class QuorumGuardTest {
 
     String user2 = approved("quorum", "set-value", List.of("service=user", "value=2"), "alice", "bob");
     q("values", "set", "--service", "user", "--value", "2", "--approval", user2).ok();
+
+    // officers rotate: user/rotate-officer-key officer=ID scheme=JCA-NAME key-sha256=HEX (of the new key).
+    String newKey = writeKey("carol2");
+    q("officers", "rotate", "--id", "carol", "--scheme", "ecdsa", "--public-key", p("carol2.pub"), "--key", p("carol2.key"))
+        .fails("2 of 3 approvals for user/rotate-officer-key: have 0; missing 2");
+    List<String> rotation = List.of("officer=carol", "scheme=SHA256withECDSA", "key-sha256=" + newKey);
+    String rotateOther = approved("user", "rotate-officer-key", List.of("officer=bob", "scheme=SHA256withECDSA", "key-sha256=" + newKey),
+        "alice", "bob");
+    q("officers", "rotate", "--id", "carol", "--scheme", "ecdsa", "--public-key", p("carol2.pub"), "--key", p("carol2.key"),
+        "--approval", rotateOther).fails("ACTION_MISMATCH");
+    String rotate = approved("user", "rotate-officer-key", rotation, "alice", "bob");
+    assertThat(q("officers", "rotate", "--id", "carol", "--scheme", "ecdsa", "--public-key", p("carol2.pub"), "--key", p("carol2.key"),
+        "--approval", rotate).ok().out()).isEqualTo("rotated officer carol (ecdsa, key-sha256 " + newKey + ")\n");
+    q("officers", "rotate", "--id", "carol", "--scheme", "ecdsa", "--public-key", p("carol2.pub"), "--key", p("carol2.key"),
+        "--approval", rotate).fails("carol already has this key");
+    // The old key no longer signs for carol.
+    String stale = approved("user", "deregister-officer", List.of("officer=carol"));
+    q("sign", "--token", stale, "--key", p("carol.key"), "--scheme", "ecdsa", "--out", stale + ".old.sig").ok();
+    q("approve", "--token", stale, "--officer", "carol", "--signature", stale + ".old.sig").fails("is not carol's ecdsa signature");
+    Files.copy(dir.resolve("carol2.key"), dir.resolve("carol.key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
     // officers remove: user/deregister-officer officer=ID.
     q("officers", "remove", "--id", "carol").fails("2 of 3 approvals for user/deregister-officer: have 0; missing 2");

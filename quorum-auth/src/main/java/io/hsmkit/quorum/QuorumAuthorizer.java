@@ -192,6 +192,13 @@ public final class QuorumAuthorizer {
             audit.append(AuditKind.REFUSAL, "token=" + token.id() + " " + old.message());
             throw new QuorumException(old);
         }
+        // A used token is named as such even when its approvals were pruned (the atomic consume below decides races).
+        if (store.isConsumed(token.nonce())) {
+            QuorumDecision used = QuorumDecision.refuse(Reason.ALREADY_USED, action.service(), action.operation(),
+                    "token " + token.id() + " was used before");
+            audit.append(AuditKind.REFUSAL, "token=" + token.id() + " " + used.message());
+            throw new QuorumException(used);
+        }
         QuorumDecision d = QuorumRules.evaluate(action, token, approvals, store.officers(), policy().value(action.service()),
                 clock.instant(), windows);
         if (d.allowed()) {
@@ -275,6 +282,12 @@ public final class QuorumAuthorizer {
         return Action.of(Service.QUORUM, "set-value", Map.of("service", service.wireName(), "value", Integer.toString(k)));
     }
 
+    /** The action a key rotation is approved as: the officer and the new key. */
+    public static Action rotationAction(Officer o) {
+        return Action.of(Service.USER, "rotate-officer-key",
+                Map.of("officer", o.id(), "scheme", o.scheme().jcaName(), "key-sha256", o.keyFingerprint()));
+    }
+
     /**
      * Registers the officer of {@code challenge} if {@code proof} is their signature over it.
      * // = issue 5#what-to-build
@@ -282,8 +295,59 @@ public final class QuorumAuthorizer {
      */
     public Officer register(RegistrationChallenge challenge, byte[] proof, Authorization auth) {
         Officer o = challenge.officer();
-        String issued = store.records(CHALLENGES).get(challenge.id());
         Action action = registrationAction(o);
+        checkProof(challenge, proof, action);
+        synchronized (this) {
+            if (store.officers().containsKey(o.id())) {
+                refuse(QuorumDecision.refuse(Reason.INVALID_VALUE, Service.USER, action.operation(),
+                        "officer " + o.id() + " is already registered; a new key is a rotation (rotate-officer-key)"));
+            }
+            spend(challenge, action);
+            // The first officer has nobody to approve them.
+            if (!store.officers().isEmpty()) {
+                guard(action, auth);
+            }
+            store.putOfficer(o);
+        }
+        audit.append(AuditKind.USE, "registered officer=" + o.id() + " scheme=" + o.scheme().jcaName() + " key-sha256=" + o.keyFingerprint());
+        return o;
+    }
+
+    /**
+     * Replaces a registered officer's key (and scheme) with the one of {@code challenge}, proven by
+     * {@code proof}, the officer's signature of the challenge with the new key.
+     * // = issue 5#what-to-build
+     * // # Deregistration and key rotation are themselves quorum actions.
+     * The store replaces the record in one step: the old key or the new one is in force, never neither;
+     * from then on signatures with the old key do not count.
+     */
+    public Officer rotate(RegistrationChallenge challenge, byte[] proof, Authorization auth) {
+        Officer o = challenge.officer();
+        Action action = rotationAction(o);
+        checkProof(challenge, proof, action);
+        Officer old;
+        synchronized (this) {
+            old = store.officers().get(o.id());
+            if (old == null) {
+                refuse(QuorumDecision.refuse(Reason.UNKNOWN_OFFICER, Service.USER, action.operation(), "no officer " + o.id()));
+            }
+            if (old.keyFingerprint().equals(o.keyFingerprint()) && old.scheme() == o.scheme()) {
+                refuse(QuorumDecision.refuse(Reason.INVALID_VALUE, Service.USER, action.operation(),
+                        "officer " + o.id() + " already has this key"));
+            }
+            spend(challenge, action);
+            guard(action, auth);
+            store.putOfficer(o);
+        }
+        audit.append(AuditKind.USE, "rotated officer=" + o.id() + " from key-sha256=" + old.keyFingerprint() + " to scheme="
+                + o.scheme().jcaName() + " key-sha256=" + o.keyFingerprint());
+        return o;
+    }
+
+    /** The challenge was issued here, has not expired, and {@code proof} is its signature by the key it names. */
+    private void checkProof(RegistrationChallenge challenge, byte[] proof, Action action) {
+        Officer o = challenge.officer();
+        String issued = store.records(CHALLENGES).get(challenge.id());
         if (issued == null || !java.util.Arrays.equals(java.util.Base64.getDecoder().decode(issued), challenge.toBytes())) {
             refuse(QuorumDecision.refuse(Reason.NO_PROOF_OF_POSSESSION, Service.USER, action.operation(),
                     "challenge " + challenge.id() + " for " + o.id() + " was not issued here, or was used"));
@@ -296,25 +360,15 @@ public final class QuorumAuthorizer {
             refuse(QuorumDecision.refuse(Reason.NO_PROOF_OF_POSSESSION, Service.USER, action.operation(),
                     o.id() + " did not sign the registration challenge with the key being registered (" + o.scheme().jcaName() + ")"));
         }
-        synchronized (this) {
-            if (store.officers().containsKey(o.id())) {
-                refuse(QuorumDecision.refuse(Reason.INVALID_VALUE, Service.USER, action.operation(),
-                        "officer " + o.id() + " is already registered; rotation is a deregistration plus a registration"));
-            }
-            // Single use, also across processes: of two step-2 runs with one challenge exactly one goes on.
-            if (!store.consume(challenge.challenge(), challenge.issued())) {
-                refuse(QuorumDecision.refuse(Reason.NO_PROOF_OF_POSSESSION, Service.USER, action.operation(),
-                        "challenge " + challenge.id() + " for " + o.id() + " was used"));
-            }
-            store.removeRecord(CHALLENGES, challenge.id());
-            // The first officer has nobody to approve them.
-            if (!store.officers().isEmpty()) {
-                guard(action, auth);
-            }
-            store.putOfficer(o);
+    }
+
+    /** Single use, also across processes: of two step-2 runs with one challenge exactly one goes on. */
+    private void spend(RegistrationChallenge challenge, Action action) {
+        if (!store.consume(challenge.challenge(), challenge.issued())) {
+            refuse(QuorumDecision.refuse(Reason.NO_PROOF_OF_POSSESSION, Service.USER, action.operation(),
+                    "challenge " + challenge.id() + " for " + challenge.officer().id() + " was used"));
         }
-        audit.append(AuditKind.USE, "registered officer=" + o.id() + " scheme=" + o.scheme().jcaName() + " key-sha256=" + o.keyFingerprint());
-        return o;
+        store.removeRecord(CHALLENGES, challenge.id());
     }
 
     public synchronized void deregister(String officerId, Authorization auth) {

@@ -112,6 +112,38 @@ class TokenStoreLifecycleTest {
         assertThat(authorizer.officers()).isEmpty();
     }
 
+    @Test
+    void aRotatedKeyProvesPossessionAndTheOldKeysApprovalsStopCounting() {
+        register("alice");
+        register("bob");
+        authorizer.setValue(Service.KEY_MANAGEMENT, 2, null);
+        ApprovalToken tok = authorizer.requestToken(DELETE_A, "ops");
+        List<Approval> old = List.of(approve(tok, "alice"), approve(tok, "bob"));
+
+        KeyPair fresh = Fixture.keyPair(SignatureScheme.ED25519);
+        RegistrationChallenge c = authorizer.challenge("alice", fresh.getPublic(), SignatureScheme.ED25519);
+        KeyPair wrong = Fixture.keyPair(SignatureScheme.ED25519);
+        assertThatThrownBy(() -> authorizer.rotate(c, Fixture.sign(SignatureScheme.ED25519, wrong, c.toBytes()), null))
+            .isInstanceOf(QuorumException.class).hasMessageContaining("did not sign the registration challenge");
+        reopen(); // the challenge is still pending after a failed proof and a restart
+        Officer rotated = authorizer.rotate(RegistrationChallenge.fromBytes(c.toBytes()),
+            Fixture.sign(SignatureScheme.ED25519, fresh, c.toBytes()), null);
+        assertThat(authorizer.officers().get("alice").keyFingerprint()).isEqualTo(rotated.keyFingerprint());
+        assertThatThrownBy(() -> authorizer.rotate(c, Fixture.sign(SignatureScheme.ED25519, fresh, c.toBytes()), null))
+            .isInstanceOf(QuorumException.class).hasMessageContaining("was not issued here, or was used");
+
+        assertThatThrownBy(() -> authorizer.authorize(DELETE_A, tok, old))
+            .isInstanceOf(QuorumException.class).hasMessageContaining("have 1 (bob); missing 1; invalid signature(s) from: alice");
+        keys.keys.put("alice", fresh);
+        keys.schemes.put("alice", SignatureScheme.ED25519);
+        assertThat(authorizer.authorize(DELETE_A, tok, List.of(old.get(1), approve(tok, "alice"))).counted()).containsExactly("bob", "alice");
+
+        // Rotating an unknown officer is refused.
+        RegistrationChallenge nobody = authorizer.challenge("zoe", fresh.getPublic(), SignatureScheme.ED25519);
+        assertThatThrownBy(() -> authorizer.rotate(nobody, Fixture.sign(SignatureScheme.ED25519, fresh, nobody.toBytes()), null))
+            .isInstanceOf(QuorumException.class).extracting(e -> ((QuorumException) e).reason()).isEqualTo(Reason.UNKNOWN_OFFICER);
+    }
+
     // ------------------------------------------------------------------ audit truncation
 
     @Test
