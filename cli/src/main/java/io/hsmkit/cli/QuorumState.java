@@ -89,15 +89,6 @@ final class QuorumState implements AutoCloseable {
     }
   }
 
-  /** The default directory of the file store: $HSMKIT_HOME/quorum, or ~/.hsmkit/quorum. */
-  static Path defaultDir(Map<String, String> env) {
-    String home = env.get("HSMKIT_HOME");
-    if (home != null && !home.isBlank()) {
-      return Path.of(home, "quorum");
-    }
-    return Path.of(System.getProperty("user.home"), ".hsmkit", "quorum");
-  }
-
   /** A file store in {@code dir} (made with mode 0700 if missing). */
   static QuorumState openDirectory(Path dir) {
     try {
