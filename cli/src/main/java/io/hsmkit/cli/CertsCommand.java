@@ -170,14 +170,22 @@ final class CertsCommand implements Callable<Integer> {
     @Option(names = "--file", required = true, paramLabel = "CHAIN", description = "The chain: PEM (one or more certificates), DER or PKCS#7.")
     Path file;
 
+    @Option(names = "--approval", paramLabel = "TOKEN",
+        description = "Approved quorum token for key-management/import-certificates alias=ALIAS leaf-sha256=HEX (needed when key-management's value is above 1).")
+    Path approval;
+
     @Override
     public Integer call() {
       List<X509Certificate> given = Pki.readCertificates(file);
       List<X509Certificate> chain;
-      try (Token t = token.open()) {
+      try (Token t = token.open(); QuorumState quorum = QuorumState.onToken(t)) {
         HsmPrivateKey key = t.privateKey(alias);
         PublicKey pub = t.leaf(alias).getPublicKey();
         chain = order(given, pub);
+        // Importing a key's chain changes what the key is trusted for: a key-management action, bound to
+        // the alias and the exact leaf certificate (SHA-256 of its DER, as keys show prints it).
+        quorum.authorize(io.hsmkit.quorum.Action.of(io.hsmkit.quorum.Service.KEY_MANAGEMENT, "import-certificates",
+            java.util.Map.of("alias", alias, "leaf-sha256", Pki.sha256(chain.get(0)))), approval);
         try {
           t.keyStore.setKeyEntry(alias, key, null, chain.toArray(new Certificate[0]));
         } catch (KeyStoreException e) {

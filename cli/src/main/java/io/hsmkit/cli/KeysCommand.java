@@ -269,7 +269,9 @@ final class KeysCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete an entry: its key, public key and certificates.")
+  @Command(name = "delete", mixinStandardHelpOptions = true,
+      description = {"Delete an entry: its key, public key and certificates.",
+        "A key-management action: with key-management's quorum value above 1 it needs --approval TOKEN."})
   static final class Delete implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin TokenOptions token;
@@ -277,10 +279,16 @@ final class KeysCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ALIAS", description = "The entry's alias (see hsmkit keys list).")
     String alias;
 
+    @Option(names = "--approval", paramLabel = "TOKEN",
+        description = "Approved quorum token for key-management/delete-key alias=ALIAS (needed when key-management's value is above 1).")
+    java.nio.file.Path approval;
+
     @Override
     public Integer call() {
-      try (Token t = token.open()) {
+      try (Token t = token.open(); QuorumState quorum = QuorumState.onToken(t)) {
         t.requireEntry(alias);
+        // The KeyStore asks the guard before it destroys anything; the guard consumes the approval.
+        t.provider.setAdminGuard(quorum.adminGuard(approval));
         try {
           t.keyStore.deleteEntry(alias);
         } catch (KeyStoreException e) {

@@ -2,20 +2,19 @@ package io.hsmkit.cli;
 
 import io.hsmkit.quorum.Action;
 import io.hsmkit.quorum.Approval;
+import io.hsmkit.quorum.AuditLog;
 import io.hsmkit.quorum.ApprovalToken;
 import io.hsmkit.quorum.Officer;
 import io.hsmkit.quorum.QuorumAuthorizer;
+import io.hsmkit.quorum.QuorumWindows;
 import io.hsmkit.quorum.RegistrationChallenge;
 import io.hsmkit.quorum.Service;
 import io.hsmkit.quorum.SignatureScheme;
-import io.hsmkit.quorum.store.AuditRecord;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -33,22 +32,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code hsmkit quorum}: K-of-N crypto-officer approvals (module quorum-auth) over a file state directory.
+ * {@code hsmkit quorum}: K-of-N crypto-officer approvals (module quorum-auth), with the state on the
+ * token by default ({@code --config FILE}) or in a directory ({@code --state DIR}).
  *
- * <p>Officer registration is one process: the core keeps issued challenges in memory, so {@code officers
- * register} writes the challenge and waits for the signature file (or signs with {@code --key}).
+ * <p>Officer registration takes two runs when the officer signs elsewhere: step 1 writes the challenge
+ * (kept pending in the store for the collect window), step 2 presents the file and its signature. With
+ * {@code --key} both happen in one run.
  */
 @Command(
     name = "quorum",
     mixinStandardHelpOptions = true,
     description = {
       "K-of-N crypto-officer approvals bound to the exact action.",
-      "State: --state DIR, default $HSMKIT_HOME/quorum or ~/.hsmkit/quorum (file store; audit HMAC key in DIR/"
-          + QuorumState.AUDIT_KEY + ", mode 0600, until the token-backed store replaces it)."
+      "State: on the token by default (--config FILE, else the embedded token), so it travels with the token;",
+      "--state DIR keeps it in a directory instead (file store; audit HMAC key in DIR/" + QuorumState.AUDIT_KEY + ", mode 0600)."
     },
     subcommands = {
       QuorumCommand.Officers.class, QuorumCommand.Values.class, QuorumCommand.TokenVerbs.class, QuorumCommand.Sign.class,
-      QuorumCommand.Approve.class, QuorumCommand.Status.class, QuorumCommand.Audit.class
+      QuorumCommand.Approve.class, QuorumCommand.Status.class, QuorumCommand.Audit.class, QuorumCommand.Prune.class
     })
 final class QuorumCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -59,14 +60,26 @@ final class QuorumCommand implements Callable<Integer> {
     return ExitCode.USAGE;
   }
 
-  /** {@code --state DIR}, shared by every verb that reads the state. */
+  /** Where the state is: on the token (default; {@code --config FILE} or the embedded token) or {@code --state DIR}. */
   static final class StateOption {
+    @Option(names = "--config", paramLabel = "FILE",
+        description = "HsmKit configuration of the token that holds the quorum state (default: the embedded token ./hsmkit sets up).")
+    Path config;
+
     @Option(names = "--state", paramLabel = "DIR",
-        description = "Quorum state directory (default $HSMKIT_HOME/quorum, else ~/.hsmkit/quorum).")
+        description = "Keep the quorum state in this directory (file store) instead of on the token.")
     Path state;
 
     QuorumState open() {
-      return QuorumState.open(state != null ? state : QuorumState.defaultDir(System.getenv()));
+      if (state != null) {
+        if (config != null) {
+          throw new CliException("give --config (state on the token) or --state DIR (state in a directory), not both");
+        }
+        return QuorumState.openDirectory(state);
+      }
+      TokenOptions t = new TokenOptions();
+      t.config = config;
+      return QuorumState.openToken(t);
     }
   }
 
@@ -90,41 +103,41 @@ final class QuorumCommand implements Callable<Integer> {
   // ================================================================== officers
 
   @Command(name = "officers", mixinStandardHelpOptions = true, description = "Register, list and remove crypto officers.",
-      subcommands = {Register.class, ListOfficers.class, Remove.class})
+      subcommands = {Register.class, Rotate.class, ListOfficers.class, Remove.class})
   static final class Officers extends Group {}
 
   @Command(name = "register", mixinStandardHelpOptions = true,
       description = {
         "Register an officer with proof of possession: the officer signs a fresh registration challenge.",
-        "With --key, signs the challenge here with that PEM private key. Otherwise writes the challenge to --challenge",
-        "and waits (--wait seconds) for the officer's signature of it to appear at --signature (e.g. from openssl).",
+        "One run: --id --scheme --public-key --key PRIVATE.pem signs the challenge here.",
+        "Two runs, the officer signing elsewhere (e.g. with openssl):",
+        "  step 1: --id --scheme --public-key --challenge FILE writes the challenge; it stays pending in the",
+        "          quorum state for 600 s and is answered once;",
+        "  step 2: --challenge FILE --signature SIG registers the officer.",
         "Once officers exist and user's value is above 1, give --approval TOKEN for",
         "user/register-officer officer=ID scheme=JCA-NAME key-sha256=HEX."
       })
-  static final class Register implements Callable<Integer> {
+  static class Register implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StateOption state;
 
-    @Option(names = "--id", required = true, paramLabel = "ID", description = "The officer's id.")
+    @Option(names = "--id", paramLabel = "ID", description = "The officer's id (step 1, or one run).")
     String id;
 
-    @Option(names = "--scheme", required = true, paramLabel = "SCHEME", description = "ecdsa, rsa, rsa-pss or ed25519 (fixed at registration).")
+    @Option(names = "--scheme", paramLabel = "SCHEME", description = "ecdsa, rsa, rsa-pss or ed25519 (fixed at registration).")
     String scheme;
 
-    @Option(names = "--public-key", required = true, paramLabel = "PEM", description = "The officer's public key (PEM, BEGIN PUBLIC KEY).")
+    @Option(names = "--public-key", paramLabel = "PEM", description = "The officer's public key (PEM, BEGIN PUBLIC KEY).")
     Path publicKey;
 
     @Option(names = "--key", paramLabel = "PEM", description = "Sign the challenge with this PEM private key (software key, for convenience).")
     Path key;
 
-    @Option(names = "--challenge", paramLabel = "FILE", description = "Where to write the challenge bytes the officer signs.")
+    @Option(names = "--challenge", paramLabel = "FILE", description = "Step 1: where to write the challenge; step 2: the challenge answered.")
     Path challenge;
 
-    @Option(names = "--signature", paramLabel = "FILE", description = "Where the officer's signature of the challenge will appear (must not exist yet).")
+    @Option(names = "--signature", paramLabel = "FILE", description = "Step 2: the officer's signature of the challenge.")
     Path signature;
-
-    @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "600", description = "How long to wait for --signature (default ${DEFAULT-VALUE}).")
-    long waitSeconds;
 
     @Option(names = "--approval", paramLabel = "TOKEN", description = "Approved token for the registration, when one is needed.")
     Path approval;
@@ -134,16 +147,19 @@ final class QuorumCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      if (signature != null) {
+        return stepTwo();
+      }
+      if (id == null || scheme == null || publicKey == null) {
+        throw new CliException("give --id, --scheme and --public-key (with --key, or --challenge FILE for step 1), "
+            + "or --challenge FILE --signature SIG for step 2");
+      }
       SignatureScheme s = QuorumState.scheme(scheme);
       PublicKey pub = QuorumState.readPublicKey(publicKey, s);
       PrivateKey priv = key == null ? null : QuorumState.readPrivateKey(key, s);
-      if (priv == null && (challenge == null || signature == null)) {
-        throw new CliException("give --key PRIVATE.pem, or --challenge FILE and --signature FILE for a signature made elsewhere");
+      if (priv == null && challenge == null) {
+        throw new CliException("give --key PRIVATE.pem, or --challenge FILE to write a challenge the officer signs elsewhere");
       }
-      if (priv == null && Files.exists(signature)) {
-        throw new CliException("the signature file " + signature + " exists already; remove it, it cannot be for this new challenge");
-      }
-      Officer o;
       try (QuorumState st = state.open()) {
         QuorumAuthorizer.Authorization auth = st.authorization(approval);
         RegistrationChallenge c;
@@ -152,48 +168,77 @@ final class QuorumCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
           throw new CliException(e.getMessage(), e);
         }
-        byte[] proof;
-        if (priv != null) {
-          if (challenge != null) {
-            QuorumState.write(challenge, c.toBytes());
-          }
-          proof = s.sign(priv, c.toBytes());
-        } else {
+        if (challenge != null) {
           QuorumState.write(challenge, c.toBytes());
-          PrintWriter err = spec.commandLine().getErr();
-          err.println("hsmkit: waiting up to " + waitSeconds + "s for the signature of " + challenge + " at " + signature);
-          err.flush();
-          proof = awaitSignature(c, s, pub);
         }
-        o = st.authorizer.register(c, proof, auth);
-      }
-      if (json) {
-        Output.json(spec.commandLine().getOut(), QuorumState.describe(o));
-      } else {
-        println(spec, "registered officer " + o.id() + " (" + QuorumState.schemeName(o.scheme()) + ", key-sha256 " + o.keyFingerprint() + ")");
+        if (priv == null) {
+          println(spec, "challenge " + c.id() + " for " + id + " written to " + challenge + "; valid until "
+              + c.issued().plus(QuorumWindows.CLOUDHSM.collect()) + ". Sign it with the officer's key, then run: "
+              + "hsmkit quorum officers " + spec.name() + " --challenge " + challenge + " --signature SIG");
+          return ExitCode.OK;
+        }
+        print(enrol(st, c, s.sign(priv, c.toBytes()), auth));
       }
       return ExitCode.OK;
     }
 
-    /** Polls for the signature file; a partly written file is read again until it verifies or time is up. */
-    private byte[] awaitSignature(RegistrationChallenge c, SignatureScheme s, PublicKey pub) throws InterruptedException {
-      Instant deadline = Instant.now().plus(Duration.ofSeconds(waitSeconds));
-      byte[] last = null;
-      while (true) {
-        if (Files.exists(signature)) {
-          last = QuorumState.readBytes(signature, "signature");
-          if (s.verify(pub, c.toBytes(), last)) {
-            return last;
-          }
-        }
-        if (Instant.now().isAfter(deadline)) {
-          if (last == null) {
-            throw new CliException("no signature appeared at " + signature + " within " + waitSeconds + "s");
-          }
-          return last; // the core refuses it and records the refusal
-        }
-        Thread.sleep(100);
+    /** Step 2: the challenge file as written in step 1 and the officer's signature of it. */
+    private int stepTwo() {
+      if (challenge == null) {
+        throw new CliException("--signature needs --challenge FILE, the challenge it signs");
       }
+      if (key != null || publicKey != null) {
+        throw new CliException("step 2 takes --challenge and --signature only (the challenge names the officer and key)");
+      }
+      RegistrationChallenge c;
+      try {
+        c = RegistrationChallenge.fromBytes(QuorumState.readBytes(challenge, "challenge"));
+      } catch (IllegalArgumentException e) {
+        throw new CliException("not a registration challenge " + challenge + ": " + e.getMessage(), e);
+      }
+      if (id != null && !id.equals(c.officer().id())) {
+        throw new CliException("the challenge " + challenge + " is for officer " + c.officer().id() + ", not " + id);
+      }
+      byte[] proof = QuorumState.readBytes(signature, "signature");
+      try (QuorumState st = state.open()) {
+        print(enrol(st, c, proof, st.authorization(approval)));
+      }
+      return ExitCode.OK;
+    }
+
+    /** Registers the officer of the challenge; {@link Rotate} replaces the key of a registered one instead. */
+    Officer enrol(QuorumState st, RegistrationChallenge c, byte[] proof, QuorumAuthorizer.Authorization auth) {
+      return st.authorizer.register(c, proof, auth);
+    }
+
+    String done() {
+      return "registered";
+    }
+
+    private void print(Officer o) {
+      if (json) {
+        Output.json(spec.commandLine().getOut(), QuorumState.describe(o));
+      } else {
+        println(spec, done() + " officer " + o.id() + " (" + QuorumState.schemeName(o.scheme()) + ", key-sha256 " + o.keyFingerprint() + ")");
+      }
+    }
+  }
+
+  @Command(name = "rotate", mixinStandardHelpOptions = true,
+      description = {
+        "Replace a registered officer's key, with proof of possession of the new key; the same options and two",
+        "steps as register. Needs --approval TOKEN for user/rotate-officer-key officer=ID scheme=JCA-NAME",
+        "key-sha256=HEX (of the new key) when user's value is above 1. Signatures with the old key stop counting."
+      })
+  static final class Rotate extends Register {
+    @Override
+    Officer enrol(QuorumState st, RegistrationChallenge c, byte[] proof, QuorumAuthorizer.Authorization auth) {
+      return st.authorizer.rotate(c, proof, auth);
+    }
+
+    @Override
+    String done() {
+      return "rotated";
     }
   }
 
@@ -424,8 +469,7 @@ final class QuorumCommand implements Callable<Integer> {
           throw new CliException("the signature in " + signature + " is not " + officer + "'s " + QuorumState.schemeName(o.scheme())
               + " signature of token " + t.id());
         }
-        Approval a = st.authorizer.receiveApproval(t, officer, sig);
-        st.recordApproval(t, a);
+        st.authorizer.receiveApproval(t, officer, sig); // kept in the store
       }
       println(spec, "recorded " + officer + "'s approval of token " + t.id());
       return ExitCode.OK;
@@ -452,7 +496,7 @@ final class QuorumCommand implements Callable<Integer> {
         int k = st.authorizer.policy().value(t.service());
         Set<String> counted = new LinkedHashSet<>();
         Set<String> invalid = new LinkedHashSet<>();
-        for (Approval a : st.approvals(t)) {
+        for (Approval a : st.authorizer.approvals(t)) {
           Officer o = officers.get(a.officerId());
           boolean ok = o != null && o.scheme().verify(o.publicKey(), t.toBytes(), a.signature())
               && !a.receivedAt().isAfter(t.expires()) && !a.receivedAt().isBefore(t.created());
@@ -493,29 +537,60 @@ final class QuorumCommand implements Callable<Integer> {
   static final class Audit extends Group {}
 
   @Command(name = "verify", mixinStandardHelpOptions = true,
-      description = "Verify the audit chain (hashes and HMACs): exit 0 if it verifies, 1 naming the first broken record.")
+      description = {
+        "Verify the audit chain (hashes and MACs) and its end against the checkpoint the log keeps:",
+        "exit 0 if it verifies, 1 naming the first broken record or the records missing at the end."
+      })
   static final class VerifyAudit implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StateOption state;
 
     @Override
     public Integer call() {
-      long broken;
-      int count;
+      AuditLog.Verification v;
       try (QuorumState st = state.open()) {
-        List<AuditRecord> records;
         try {
-          records = st.audit.records();
+          v = st.audit.check();
         } catch (IllegalStateException e) {
           throw new CliException("audit log unreadable: " + e.getMessage(), e);
         }
-        count = records.size();
-        broken = st.audit.verify();
       }
-      if (broken >= 0) {
-        throw new CliException("audit record " + broken + " of " + count + " does not verify (edited, removed or out of order)");
+      if (!v.ok()) {
+        throw new CliException(v.problem());
       }
-      println(spec, "audit log verifies: " + count + " records");
+      println(spec, "audit log verifies: " + v.records() + " records, checkpoint at " + v.checkpointCount());
+      return ExitCode.OK;
+    }
+  }
+
+  // ================================================================== prune
+
+  @Command(name = "prune", mixinStandardHelpOptions = true,
+      description = {
+        "Forget spent and expired tokens without allowing their replay: raises the floor (tokens created",
+        "before it are refused) to now minus --older-than, then removes consumed tokens, expired pending",
+        "tokens, their approvals and expired registration challenges created before it."
+      })
+  static final class Prune implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin StateOption state;
+
+    @Option(names = "--older-than", paramLabel = "SECONDS", defaultValue = "1200",
+        description = "Horizon: at least the collect window (600 s); default ${DEFAULT-VALUE}, collect plus use window, refuses no usable token.")
+    long olderThan;
+
+    @Override
+    public Integer call() {
+      QuorumAuthorizer.Pruned p;
+      try (QuorumState st = state.open()) {
+        try {
+          p = st.authorizer.prune(Instant.now().minusSeconds(olderThan));
+        } catch (IllegalArgumentException e) {
+          throw new CliException(e.getMessage(), e);
+        }
+      }
+      println(spec, "pruned " + p.consumed() + " consumed, " + p.pending() + " expired pending, " + p.approvals() + " approvals, "
+          + p.challenges() + " challenges; tokens created before " + p.floor() + " are refused");
       return ExitCode.OK;
     }
   }

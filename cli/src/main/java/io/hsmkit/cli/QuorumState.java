@@ -2,15 +2,19 @@ package io.hsmkit.cli;
 
 import io.hsmkit.quorum.ApprovalToken;
 import io.hsmkit.quorum.AuditLog;
-import io.hsmkit.quorum.Approval;
 import io.hsmkit.quorum.Officer;
 import io.hsmkit.quorum.QuorumAuthorizer;
 import io.hsmkit.quorum.QuorumWindows;
 import io.hsmkit.quorum.SignatureScheme;
+import io.hsmkit.provider.AdminGuard;
+import io.hsmkit.quorum.Action;
+import io.hsmkit.quorum.QuorumException;
+import io.hsmkit.quorum.Service;
 import io.hsmkit.quorum.store.FileQuorumStore;
+import io.hsmkit.quorum.store.QuorumStore;
+import io.hsmkit.quorum.store.TokenQuorumStore;
 import java.io.IOException;
 import java.io.StringReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -25,11 +29,8 @@ import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Clock;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -37,38 +38,59 @@ import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 
 /**
- * The quorum state of one directory: a {@link FileQuorumStore}, the audit HMAC key ({@value #AUDIT_KEY},
- * mode 0600, made on first use) and the approvals recorded by {@code hsmkit quorum approve}
- * ({@value #APPROVALS}). The token-backed store will replace the key file later.
+ * The quorum state the {@code hsmkit} command works on. By default it is on the token itself
+ * ({@link TokenQuorumStore}: token data objects, the audit log MACed by a sensitive, non-extractable
+ * key in the token), so the state travels with the token; {@code --state DIR} asks for a
+ * {@link FileQuorumStore} in a directory instead, with its audit HMAC key in {@value #AUDIT_KEY}
+ * (mode 0600, made on first use). Approvals recorded by {@code hsmkit quorum approve} are kept in the
+ * store either way.
  */
 final class QuorumState implements AutoCloseable {
   static final String AUDIT_KEY = "audit-hmac.key";
-  static final String APPROVALS = "approvals.txt";
 
-  final Path dir;
-  final FileQuorumStore store;
+  /** Where the state is, for messages: "token 'LABEL'" or the directory. */
+  final String where;
+  final QuorumStore store;
   final AuditLog audit;
   final QuorumAuthorizer authorizer;
+  /** The token this state opened (and closes), or null. */
+  private final Token owned;
 
-  private QuorumState(Path dir) {
-    this.dir = dir;
-    byte[] key = auditKey(dir);
-    this.store = new FileQuorumStore(dir);
-    Clock clock = Clock.systemUTC();
-    this.audit = new AuditLog(store, key, clock);
-    this.authorizer = new QuorumAuthorizer(store, audit, clock, new SecureRandom(), QuorumWindows.CLOUDHSM);
+  private QuorumState(String where, QuorumStore store, AuditLog audit, Token owned) {
+    this.where = where;
+    this.store = store;
+    this.audit = audit;
+    this.authorizer = new QuorumAuthorizer(store, audit, Clock.systemUTC(), new SecureRandom(), QuorumWindows.CLOUDHSM);
+    this.owned = owned;
   }
 
-  /** The directory of {@code --state}, or $HSMKIT_HOME/quorum, or ~/.hsmkit/quorum. */
-  static Path defaultDir(Map<String, String> env) {
-    String home = env.get("HSMKIT_HOME");
-    if (home != null && !home.isBlank()) {
-      return Path.of(home, "quorum");
+  /** The state on an open token; closing it leaves the token open. */
+  static QuorumState onToken(Token t) {
+    return onToken(t, null);
+  }
+
+  private static QuorumState onToken(Token t, Token owned) {
+    TokenQuorumStore store = new TokenQuorumStore(t.provider.tokenContext().pool());
+    try {
+      return new QuorumState("token '" + t.label() + "'", store, new AuditLog(store, store.auditMac(), Clock.systemUTC()), owned);
+    } catch (RuntimeException e) {
+      throw new CliException("cannot open the quorum state on token '" + t.label() + "': " + HsmkitCommand.oneLine(e), e);
     }
-    return Path.of(System.getProperty("user.home"), ".hsmkit", "quorum");
   }
 
-  static QuorumState open(Path dir) {
+  /** The state on the token {@code options} open; closing the state closes the token. */
+  static QuorumState openToken(TokenOptions options) {
+    Token t = options.open();
+    try {
+      return onToken(t, t);
+    } catch (RuntimeException e) {
+      t.close();
+      throw e;
+    }
+  }
+
+  /** A file store in {@code dir} (made with mode 0700 if missing). */
+  static QuorumState openDirectory(Path dir) {
     try {
       if (!Files.isDirectory(dir)) {
         Files.createDirectories(dir.toAbsolutePath().getParent());
@@ -79,7 +101,9 @@ final class QuorumState implements AutoCloseable {
     } catch (IOException e) {
       throw new CliException("cannot create the quorum state directory " + dir + ": " + e.getMessage(), e);
     }
-    return new QuorumState(dir);
+    byte[] key = auditKey(dir);
+    FileQuorumStore store = new FileQuorumStore(dir);
+    return new QuorumState(dir.toString(), store, new AuditLog(store, key, Clock.systemUTC()), null);
   }
 
   /** Reads the audit key, or makes one (32 random bytes, mode 0600) without ever replacing an existing one. */
@@ -114,49 +138,60 @@ final class QuorumState implements AutoCloseable {
     }
   }
 
-  // ------------------------------------------------------------------ approvals (tokenId, officer, time, signature)
-
-  synchronized void recordApproval(ApprovalToken token, Approval a) {
-    String line = token.id() + "\t" + a.officerId() + "\t" + a.receivedAt() + "\t"
-        + Base64.getEncoder().encodeToString(a.signature()) + "\n";
-    try {
-      Files.writeString(dir.resolve(APPROVALS), line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot record the approval in " + dir.resolve(APPROVALS), e);
-    }
-  }
-
-  List<Approval> approvals(ApprovalToken token) {
-    Path p = dir.resolve(APPROVALS);
-    List<Approval> out = new ArrayList<>();
-    if (!Files.exists(p)) {
-      return out;
-    }
-    try {
-      for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
-        String[] f = line.split("\t", -1);
-        if (f.length == 4 && f[0].equals(token.id())) {
-          out.add(new Approval(f[1], Base64.getDecoder().decode(f[3]), Instant.parse(f[2])));
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      throw new CliException("cannot read the approvals in " + p + ": " + e.getMessage(), e);
-    }
-    return out;
-  }
-
   /** The token and its recorded approvals, for a guarded change; null without a file. */
   QuorumAuthorizer.Authorization authorization(Path tokenFile) {
     if (tokenFile == null) {
       return null;
     }
     ApprovalToken t = readToken(tokenFile);
-    return new QuorumAuthorizer.Authorization(t, approvals(t));
+    return new QuorumAuthorizer.Authorization(t, authorizer.approvals(t));
+  }
+
+  /**
+   * The gate of a guarded verb: runs {@code action} through the authorizer with the approval token in
+   * {@code approval} (null: none). A refusal is a CliException that names the missing approvals and, when
+   * no token was given, the command that requests one.
+   */
+  void authorize(Action action, Path approval) {
+    try {
+      authorizer.check(action, authorization(approval));
+    } catch (QuorumException e) {
+      throw new CliException(refusal(action, approval, e), e);
+    }
+  }
+
+  /** An {@link AdminGuard} for the HsmKit KeyStore: its operations are key-management actions. */
+  AdminGuard adminGuard(Path approval) {
+    return (operation, arguments) -> {
+      Action action = Action.of(Service.KEY_MANAGEMENT, operation, arguments);
+      try {
+        authorizer.check(action, authorization(approval));
+      } catch (QuorumException e) {
+        throw new SecurityException(refusal(action, approval, e), e);
+      }
+    };
+  }
+
+  static String refusal(Action action, Path approval, QuorumException e) {
+    StringBuilder sb = new StringBuilder("quorum: ").append(e.getMessage());
+    if (approval == null) {
+      sb.append("; request approval with: hsmkit quorum token create --service ").append(action.service().wireName())
+          .append(" --operation ").append(action.operation());
+      action.arguments().forEach((k, v) -> sb.append(" --arg ").append(k).append('=').append(v));
+      sb.append(" --requester NAME --out TOKEN, then pass --approval TOKEN");
+    }
+    return sb.toString();
   }
 
   @Override
   public void close() {
-    store.close();
+    try {
+      store.close();
+    } finally {
+      if (owned != null) {
+        owned.close();
+      }
+    }
   }
 
   // ------------------------------------------------------------------ files

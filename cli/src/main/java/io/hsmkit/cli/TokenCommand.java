@@ -9,6 +9,8 @@ import io.hsmkit.pkcs11.constants.CKR;
 import io.hsmkit.pkcs11.constants.CKU;
 import io.hsmkit.pkcs11.raw.TokenInfo;
 import io.hsmkit.pkcs11.session.Pin;
+import io.hsmkit.quorum.Action;
+import io.hsmkit.quorum.Service;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -63,8 +65,17 @@ final class TokenCommand implements Callable<Integer> {
     @Option(names = "--pin-file", paramLabel = "FILE", description = "File holding the new user PIN (default: $HSMKIT_USER_PIN).")
     Path pinFile;
 
-    @Option(names = "--force", description = "Re-initialise the token LABEL if it exists: every object in it is destroyed.")
+    @Option(names = "--force", description = {"Re-initialise the token LABEL if it exists: every object in it is destroyed.",
+        "A token action: with the token's quorum value for token above 1 it needs --approval TOKEN."})
     boolean force;
+
+    @Option(names = "--current-pin-file", paramLabel = "FILE",
+        description = "With --force: the token's current user PIN, to read its quorum state (default: $HSMKIT_USER_PIN).")
+    Path currentPinFile;
+
+    @Option(names = "--approval", paramLabel = "TOKEN",
+        description = "With --force: approved quorum token for token/reinitialise label=LABEL, from the token's own quorum state.")
+    Path approval;
 
     @Option(names = "--json", description = "Print one JSON document on stdout.")
     boolean json;
@@ -105,6 +116,9 @@ final class TokenCommand implements Callable<Integer> {
           throw new CliException("a token labelled '" + label + "' exists; re-initialising it destroys every object in it: add --force to do so");
         }
         reinitialised = target != null;
+        if (reinitialised) {
+          guardReinitialise();
+        }
         if (target == null) {
           target = free;
         }
@@ -150,6 +164,26 @@ final class TokenCommand implements Callable<Integer> {
         out.flush();
       }
       return ExitCode.OK;
+    }
+
+    /**
+     * Re-initialising erases the token, its keys and its quorum state, so the token's own quorum state
+     * decides first (service token, operation reinitialise, argument label). Its sessions are closed
+     * again before C_InitToken, which refuses a token with open sessions.
+     */
+    private void guardReinitialise() {
+      String pin;
+      if (currentPinFile != null) {
+        pin = "file:" + currentPinFile;
+      } else if (System.getenv("HSMKIT_USER_PIN") != null) {
+        pin = "env:HSMKIT_USER_PIN";
+      } else {
+        throw new CliException("re-initialising '" + label + "' is a quorum-guarded token action: give --current-pin-file FILE "
+            + "(its current user PIN) so that its quorum state can be read, or set HSMKIT_USER_PIN");
+      }
+      try (Token t = TokenOptions.open(TokenOptions.inline(library, label, pin)); QuorumState quorum = QuorumState.onToken(t)) {
+        quorum.authorize(Action.of(Service.TOKEN, "reinitialise", Map.of("label", label)), approval);
+      }
     }
 
     private static CliException pinError(Pkcs11Exception e, String which, String step) {

@@ -28,6 +28,11 @@ final class TokenOptions {
   boolean json;
 
   /** The configuration text: the file's path, or inline text built from {@code env}. */
+  /** Inline configuration text for {@code library}, {@code label} and a pin spec (file:PATH or env:NAME). */
+  static String inline(String library, String label, String pin) {
+    return "--library = " + quote(library) + " tokenLabel = " + quote(label) + " pin = " + pin;
+  }
+
   static String defaultConfig(Map<String, String> env) {
     String lib = env.get("HSMKIT_PKCS11_LIBRARY");
     String label = env.get("HSMKIT_TOKEN_LABEL");
@@ -63,6 +68,11 @@ final class TokenOptions {
     } else {
       arg = defaultConfig(System.getenv());
     }
+    return open(arg);
+  }
+
+  /** Opens the token of a configuration file path or inline configuration text ({@code --...}). */
+  static Token open(String arg) {
     HsmKitConfig parsed;
     try {
       parsed = HsmKitConfig.parse(arg);

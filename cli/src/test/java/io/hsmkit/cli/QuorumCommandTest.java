@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hsmkit.pkcs11.Pkcs11Module;
+import io.hsmkit.pkcs11.Session;
+import io.hsmkit.pkcs11.constants.CKA;
+import io.hsmkit.pkcs11.constants.CKO;
+import io.hsmkit.pkcs11.constants.CKU;
+import io.hsmkit.pkcs11.raw.Attribute;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,21 +20,22 @@ import java.security.spec.ECGenParameterSpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * hsmkit quorum: a 2-of-3 flow over a temp state directory. Officer keys are made with the JDK; carol
- * signs with the real openssl binary, exactly as QUORUM.md (and the ApprovalToken Javadoc) show.
+ * hsmkit quorum: a 2-of-3 flow with the state on the token (the default), and the file store when asked
+ * with --state. Officer keys are made with the JDK; carol signs with the real openssl binary, exactly as
+ * the README (and the ApprovalToken Javadoc) show.
  */
 class QuorumCommandTest {
   @TempDir Path dir;
+  private static Cli cli;
 
   @BeforeAll
   static void opensslPresent() {
+    cli = new Cli("QuorumCommandTest", "cli-quorum");
     try {
       Process p = new ProcessBuilder("openssl", "version").redirectErrorStream(true).start();
       p.getInputStream().readAllBytes();
@@ -69,14 +76,23 @@ class QuorumCommandTest {
     return dir.resolve(name).toString();
   }
 
-  /** Runs hsmkit quorum VERB... --state DIR (sign takes no state). */
+  /** Runs hsmkit quorum VERB... --config CFG: the state on this class's token (sign takes no state). */
   private Cli.Run q(String... args) {
+    return quorum("--config", cli.config.toString(), args);
+  }
+
+  /** Runs hsmkit quorum VERB... --state DIR: the file store. */
+  private Cli.Run qf(String... args) {
+    return quorum("--state", p("state"), args);
+  }
+
+  private static Cli.Run quorum(String option, String value, String... args) {
     List<String> a = new ArrayList<>();
     a.add("quorum");
     a.addAll(List.of(args));
     if (!args[0].equals("sign")) { // sign needs no state
-      a.add("--state");
-      a.add(p("state"));
+      a.add(option);
+      a.add(value);
     }
     return Cli.run(a.toArray(new String[0]));
   }
@@ -96,17 +112,18 @@ class QuorumCommandTest {
     // Registration with proof of possession: alice and bob sign the challenge here with --key ...
     q("officers", "register", "--id", "alice", "--scheme", "ecdsa", "--public-key", p("alice.pub"), "--key", p("alice.key")).ok();
     q("officers", "register", "--id", "bob", "--scheme", "ed25519", "--public-key", p("bob.pub"), "--key", p("bob.key")).ok();
-    // ... carol's proof comes from openssl while the register command waits for it.
-    CompletableFuture<Cli.Run> carol = CompletableFuture.supplyAsync(() -> q("officers", "register", "--id", "carol",
-        "--scheme", "ecdsa", "--public-key", p("carol.pub"), "--challenge", p("carol.challenge"), "--signature", p("carol.pop.sig"),
-        "--wait", "60"));
-    for (int i = 0; i < 300 && !Files.exists(dir.resolve("carol.challenge")); i++) {
-      Thread.sleep(100);
-    }
-    sh("openssl dgst -sha256 -sign carol.key -out carol.pop.tmp carol.challenge && mv carol.pop.tmp carol.pop.sig");
-    Cli.Run reg = carol.get(60, TimeUnit.SECONDS);
-    assertThat(reg.exit()).as(reg.err()).isZero();
-    assertThat(reg.out()).contains("registered officer carol (ecdsa, key-sha256 ");
+    // ... carol's proof comes from openssl, in two runs of the command (the challenge waits in the token).
+    assertThat(q("officers", "register", "--id", "carol", "--scheme", "ecdsa", "--public-key", p("carol.pub"),
+        "--challenge", p("carol.challenge")).ok().out()).startsWith("challenge ").contains(" for carol written to ");
+    sh("openssl dgst -sha256 -sign carol.key -out carol.pop.sig carol.challenge");
+    assertThat(q("officers", "register", "--challenge", p("carol.challenge"), "--signature", p("carol.pop.sig")).ok().out())
+        .contains("registered officer carol (ecdsa, key-sha256 ");
+    // A challenge is answered once; one the token never issued is refused.
+    q("officers", "register", "--challenge", p("carol.challenge"), "--signature", p("carol.pop.sig"))
+        .fails("was not issued here, or was used");
+    qf("officers", "register", "--id", "dave", "--scheme", "ecdsa", "--public-key", p("carol.pub"), "--challenge", p("dave.challenge")).ok();
+    sh("openssl dgst -sha256 -sign carol.key -out dave.pop.sig dave.challenge");
+    q("officers", "register", "--challenge", p("dave.challenge"), "--signature", p("dave.pop.sig")).fails("was not issued here");
 
     JsonNode officers = q("officers", "list", "--json").ok().json().get("officers");
     assertThat(officers).hasSize(3);
@@ -159,19 +176,58 @@ class QuorumCommandTest {
     q("officers", "remove", "--id", "carol", "--approval", p("bob.token")).fails("ACTION_MISMATCH");
     assertThat(q("officers", "list", "--json").ok().json().get("officers")).hasSize(3);
 
-    // The audit chain verifies; an edited record is named.
-    assertThat(q("audit", "verify").ok().out()).startsWith("audit log verifies: ");
+    // Pruning: never with a horizon inside the collect window; the default forgets nothing usable.
+    q("prune", "--older-than", "100").fails("it would refuse tokens that have not expired");
+    assertThat(q("prune").ok().out()).startsWith("pruned 0 consumed, 0 expired pending, ").contains(" are refused");
+    q("values", "set", "--service", "user", "--value", "2", "--approval", p("set-user.token")).fails("ALREADY_USED");
+
+    // The audit chain verifies; removing its last record (a token object) is named as missing.
+    String verified = q("audit", "verify").ok().out();
+    assertThat(verified).startsWith("audit log verifies: ");
+    int n = Integer.parseInt(verified.replaceAll("(?s)audit log verifies: (\\d+) records.*", "$1"));
+    destroyTokenObject("audit:" + (n - 1));
+    q("audit", "verify").fails("audit log truncated: it ends after record " + (n - 2) + " but the checkpoint counts " + n
+        + " records; record " + (n - 1) + " is missing");
+  }
+
+  /** Destroys one of the quorum store's objects on the token, as someone holding the user PIN could. */
+  private static void destroyTokenObject(String label) {
+    try (Pkcs11Module m = Pkcs11Module.open(cli.token.library());
+        Session s = m.slotByTokenLabel(cli.token.label()).orElseThrow().openSession(true)) {
+      s.login(CKU.USER, cli.token.userPin());
+      try {
+        long[] h = s.findObjects(Attribute.ulong(CKA.CLASS, CKO.DATA), Attribute.string(CKA.LABEL, label));
+        assertThat(h).as(label).hasSize(1);
+        s.destroyObject(h[0]);
+      } finally {
+        s.logout();
+      }
+    }
+  }
+
+  @Test
+  void theFileStoreWhenAskedDetectsEditsAndTruncation() throws Exception {
+    writeKey("alice", ec());
+    qf("officers", "register", "--id", "alice", "--scheme", "ecdsa", "--public-key", p("alice.pub"), "--key", p("alice.key")).ok();
+    qf("values", "set", "--service", "key-management", "--value", "1").ok();
+    assertThat(qf("officers", "list", "--json").ok().json().get("officers")).hasSize(1);
+    assertThat(q("officers", "list", "--json").ok().json().get("officers")).as("the token's state is another").isNotEmpty();
+    assertThat(qf("audit", "verify").ok().out()).startsWith("audit log verifies: ");
+
     Path audit = dir.resolve("state").resolve("audit.txt");
     List<String> lines = new ArrayList<>(Files.readAllLines(audit));
-    int victim = 3;
+    Files.write(audit, lines.subList(0, lines.size() - 1));
+    qf("audit", "verify").fails("record " + (lines.size() - 1) + " is missing");
+
+    int victim = 1;
     String[] f = lines.get(victim).split("\t", -1);
     String details = new String(Base64.getDecoder().decode(f[3]), StandardCharsets.UTF_8);
     f[3] = Base64.getEncoder().encodeToString((details + " (edited)").getBytes(StandardCharsets.UTF_8));
     lines.set(victim, String.join("\t", f));
     Files.write(audit, lines);
-    q("audit", "verify").fails("audit record 3 of " + lines.size() + " does not verify");
+    qf("audit", "verify").fails("audit record 1 of " + lines.size() + " does not verify");
 
-    // The audit key is private to its owner.
+    // The audit key of the file store is private to its owner.
     assertThat(Files.getPosixFilePermissions(dir.resolve("state").resolve(QuorumState.AUDIT_KEY)))
         .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
             java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
@@ -181,11 +237,12 @@ class QuorumCommandTest {
   void registrationNeedsTheMatchingPrivateKey() throws Exception {
     writeKey("alice", ec());
     writeKey("mallory", ec());
-    q("officers", "register", "--id", "alice", "--scheme", "ecdsa", "--public-key", p("alice.pub"), "--key", p("mallory.key"))
+    qf("officers", "register", "--id", "alice", "--scheme", "ecdsa", "--public-key", p("alice.pub"), "--key", p("mallory.key"))
         .fails("NO_PROOF_OF_POSSESSION");
-    q("officers", "register", "--id", "alice", "--scheme", "ed25519", "--public-key", p("alice.pub"), "--key", p("alice.key"))
+    qf("officers", "register", "--id", "alice", "--scheme", "ed25519", "--public-key", p("alice.pub"), "--key", p("alice.key"))
         .fails("not a key for ed25519");
-    assertThat(q("officers", "list").ok().out()).startsWith("No officers registered");
+    assertThat(qf("officers", "list").ok().out()).startsWith("No officers registered");
+    qf("officers", "register", "--challenge", p("none"), "--signature", p("none.sig")).fails("cannot read the challenge file");
     assertThat(Cli.run("quorum").exit()).isEqualTo(2);
   }
 }

@@ -57,7 +57,7 @@ class TokenCommandTest {
     Path wrong = cli.dir.resolve("wrong-so.pin");
     Files.writeString(wrong, "wrong-so-pin");
     Cli.run("token", "init", "--label", "cli-token", "--library", cli.token.library(), "--so-pin-file", wrong.toString(),
-        "--pin-file", userPin.toString(), "--force").fails("wrong SO PIN (CKR_PIN_INCORRECT): nothing was changed");
+        "--pin-file", userPin.toString(), "--force", "--current-pin-file", cli.dir.resolve("hsmkit.cfg.pin").toString()).fails("wrong SO PIN (CKR_PIN_INCORRECT): nothing was changed");
 
     assertThat(cli.state()).isEqualTo(state);
   }
@@ -68,7 +68,7 @@ class TokenCommandTest {
     assertThat(Cli.run("keys", "list", "--json", "--config", freshConfig()).ok().json().get("entries")).hasSize(1);
 
     JsonNode doc = Cli.run("token", "init", "--label", "fresh", "--library", cli.token.library(), "--so-pin-file", soPin.toString(),
-        "--pin-file", userPin.toString(), "--force", "--json").ok().json();
+        "--pin-file", userPin.toString(), "--force", "--current-pin-file", userPin.toString(), "--json").ok().json();
     assertThat(doc.get("reinitialised").asBoolean()).isTrue();
 
     assertThat(Cli.run("keys", "list", "--json", "--config", freshConfig()).ok().json().get("entries")).isEmpty();

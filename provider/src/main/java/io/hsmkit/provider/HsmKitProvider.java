@@ -5,6 +5,7 @@ import io.hsmkit.pkcs11.session.Pin;
 import io.hsmkit.provider.internal.Errors;
 import io.hsmkit.provider.internal.ServiceTable;
 import io.hsmkit.provider.internal.TokenContext;
+import io.hsmkit.provider.spi.HsmKeyStore;
 import io.hsmkit.provider.spi.Services;
 import java.io.IOException;
 import java.security.AuthProvider;
@@ -46,6 +47,7 @@ public final class HsmKitProvider extends AuthProvider {
   private final transient HsmKitConfig config;
   private final transient TokenContext token;
   private transient volatile CallbackHandler handler;
+  private transient volatile AdminGuard adminGuard = AdminGuard.ALLOW_ALL;
 
   /** The unconfigured provider: no services until {@link #configure(String)}. */
   public HsmKitProvider() {
@@ -82,17 +84,24 @@ public final class HsmKitProvider extends AuthProvider {
   private static final class HsmService extends Service {
     private final ServiceTable.Row row;
     private final TokenContext token;
+    private final HsmKitProvider provider;
 
     HsmService(HsmKitProvider p, ServiceTable.Row row) {
       super(p, row.type(), row.algorithm(), row.className(), row.aliases().isEmpty() ? null : List.copyOf(row.aliases()),
           row.attributes().isEmpty() ? null : row.attributes());
       this.row = row;
       this.token = p.token;
+      this.provider = p;
     }
 
     @Override
     public Object newInstance(Object constructorParameter) {
-      return row.newInstance(token);
+      Object spi = row.newInstance(token);
+      if (spi instanceof HsmKeyStore ks) {
+        // Read at each guarded call, so a guard set after KeyStore.getInstance applies too.
+        ks.guardedBy(provider::adminGuard);
+      }
+      return spi;
     }
   }
 
@@ -105,6 +114,19 @@ public final class HsmKitProvider extends AuthProvider {
   @Override
   public boolean isConfigured() {
     return token != null;
+  }
+
+  /**
+   * Sets the check the HsmKit KeyStores of this provider run before deleting an entry or importing a
+   * key (see {@link AdminGuard} for the contract); null restores {@link AdminGuard#ALLOW_ALL}.
+   */
+  public void setAdminGuard(AdminGuard guard) {
+    this.adminGuard = guard == null ? AdminGuard.ALLOW_ALL : guard;
+  }
+
+  /** The current admin guard, {@link AdminGuard#ALLOW_ALL} unless set. */
+  public AdminGuard adminGuard() {
+    return adminGuard;
   }
 
   /** The configuration, or null when not configured. */

@@ -39,7 +39,9 @@ public record QuorumDecision(Reason reason, Service service, String operation, i
         /** A second pending token for the same requester and service. */
         PENDING_EXISTS,
         /** No such officer. */
-        UNKNOWN_OFFICER
+        UNKNOWN_OFFICER,
+        /** The token was created before the prune floor: its use may have been forgotten, so it is refused. */
+        BEFORE_FLOOR
     }
 
     public QuorumDecision {

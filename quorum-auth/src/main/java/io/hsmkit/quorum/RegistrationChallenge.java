@@ -28,7 +28,7 @@ public final class RegistrationChallenge {
     static RegistrationChallenge issue(String id, PublicKey key, SignatureScheme scheme, Instant now, SecureRandom random) {
         byte[] c = new byte[32];
         random.nextBytes(c);
-        return new RegistrationChallenge(new Officer(id, key, scheme), c, now);
+        return new RegistrationChallenge(new Officer(id, key, scheme), c, now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     }
 
     public Officer officer() {
@@ -41,6 +41,34 @@ public final class RegistrationChallenge {
 
     public String id() {
         return HexFormat.of().formatHex(challenge);
+    }
+
+    /** The 32 random bytes. */
+    byte[] challenge() {
+        return challenge.clone();
+    }
+
+    /** Strict inverse of {@link #toBytes()}: what step 2 of a registration reads back from the challenge file. */
+    public static RegistrationChallenge fromBytes(byte[] data) {
+        Canonical.Reader r = new Canonical.Reader(data);
+        if (!MAGIC.equals(r.string())) {
+            throw new IllegalArgumentException("not an hsmkit registration challenge");
+        }
+        String id = r.string();
+        SignatureScheme scheme = SignatureScheme.fromJcaName(r.string());
+        PublicKey key;
+        try {
+            key = scheme.decodePublicKey(r.bytes());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalArgumentException("the challenge's public key does not decode: " + e.getMessage(), e);
+        }
+        byte[] c = r.bytes();
+        Instant issued = Instant.ofEpochSecond(r.int8());
+        r.end();
+        if (c.length != 32) {
+            throw new IllegalArgumentException("a registration challenge has 32 random bytes, not " + c.length);
+        }
+        return new RegistrationChallenge(new Officer(id, key, scheme), c, issued);
     }
 
     public byte[] toBytes() {

@@ -6,6 +6,7 @@ import io.hsmkit.pkcs11.constants.CKC;
 import io.hsmkit.pkcs11.constants.CKO;
 import io.hsmkit.pkcs11.raw.Attribute;
 import io.hsmkit.pkcs11.session.Pin;
+import io.hsmkit.provider.AdminGuard;
 import io.hsmkit.provider.internal.Errors;
 import io.hsmkit.provider.internal.TokenContext;
 import io.hsmkit.provider.keys.HsmKey;
@@ -44,8 +45,12 @@ import java.util.Date;
 import java.util.Enumeration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import javax.security.auth.callback.Callback;
 import javax.security.auth.callback.CallbackHandler;
 import javax.security.auth.callback.PasswordCallback;
@@ -78,6 +83,40 @@ public final class HsmKeyStore extends KeyStoreSpi {
   private final TokenContext token;
   /** alias -> what the last look-up found; entries are verified when used. */
   private final ConcurrentHashMap<String, Found> cache = new ConcurrentHashMap<>();
+
+  /** Makes this KeyStore run {@code source}'s current {@link AdminGuard} before guarded changes. */
+  public void guardedBy(Supplier<AdminGuard> source) {
+    this.guard = Objects.requireNonNull(source, "source");
+  }
+
+  /** Runs the admin guard; a refusal becomes a KeyStoreException carrying its message (see AdminGuard). */
+  private void check(String operation, Map<String, String> arguments) throws KeyStoreException {
+    try {
+      guard.get().check(operation, Collections.unmodifiableMap(new TreeMap<>(arguments)));
+    } catch (SecurityException e) {
+      throw new KeyStoreException(e.getMessage(), e);
+    }
+  }
+
+  /** The arguments of an import: never the key's bytes, only its kind, algorithm and public half's digest. */
+  private static Map<String, String> importArguments(String alias, Key key, Certificate[] chain) {
+    Map<String, String> a = new TreeMap<>();
+    a.put("alias", alias);
+    a.put("type", key instanceof PrivateKey ? "private" : "secret");
+    a.put("algorithm", String.valueOf(key.getAlgorithm()));
+    if (key instanceof PrivateKey && chain != null && chain.length > 0) {
+      try {
+        byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(chain[0].getPublicKey().getEncoded());
+        a.put("public-key-sha256", java.util.HexFormat.of().formatHex(d));
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-256 is required of every JDK", e);
+      }
+    }
+    return a;
+  }
+
+  /** Where the admin guard comes from; read at each guarded call. */
+  private volatile Supplier<AdminGuard> guard = () -> AdminGuard.ALLOW_ALL;
 
   public HsmKeyStore(TokenContext token) {
     this.token = token;
@@ -603,6 +642,10 @@ public final class HsmKeyStore extends KeyStoreSpi {
     if (key instanceof PrivateKey) {
       checkMatches(key, chain[0]);
     }
+    if (key != null && !(key instanceof HsmKey) && (key instanceof PrivateKey || key instanceof javax.crypto.SecretKey)) {
+      // A software key becomes a token key: an import (AdminGuard). Checked before anything is touched.
+      check(AdminGuard.IMPORT_KEY, importArguments(alias, key, chain));
+    }
     Found existing = find(alias);
     try {
       byte[] id = key instanceof HsmKey hk0 && hk0.id() != null ? hk0.id() : KeyTemplates.newId();
@@ -805,6 +848,7 @@ public final class HsmKeyStore extends KeyStoreSpi {
     if (f == null) {
       return;
     }
+    check(AdminGuard.DELETE_KEY, Map.of("alias", alias));
     try {
       deleteFound(f, alias);
     } catch (Pkcs11Exception e) {

@@ -22,10 +22,8 @@ import java.util.Base64;
 import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -42,7 +40,7 @@ import java.util.function.Function;
  *       durable: the action it authorises runs after that, never before.</li>
  * </ul>
  * Rewriting a whole file per change is O(n); fine for officers, values and pending tokens. Consumed
- * nonces and the audit chain grow; trimming expired nonces and segmenting the log are left for later.
+ * nonces can be pruned ({@link #pruneConsumed}); the audit chain grows (segmenting it is left for later).
  */
 public final class FileQuorumStore implements QuorumStore {
     private static final String OFFICERS = "officers.txt";
@@ -163,18 +161,33 @@ public final class FileQuorumStore implements QuorumStore {
         });
     }
 
-    // ---- consumed nonces: one hex nonce per line
+    // ---- consumed nonces: "hex nonce" or "hex nonce<TAB>creation epoch seconds" per line
+
+    private Map<String, Long> readConsumed() throws IOException {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (String line : readLines(CONSUMED)) {
+            int tab = line.indexOf('\t');
+            m.put(tab < 0 ? line : line.substring(0, tab), tab < 0 ? Long.MAX_VALUE : Long.parseLong(line.substring(tab + 1)));
+        }
+        return m;
+    }
+
+    private void writeConsumed(Map<String, Long> m) throws IOException {
+        List<String> lines = new ArrayList<>();
+        m.forEach((hex, created) -> lines.add(created == Long.MAX_VALUE ? hex : hex + "\t" + created));
+        writeLines(CONSUMED, lines);
+    }
 
     @Override
-    public boolean consume(byte[] nonce) {
+    public boolean consume(byte[] nonce, Instant created) {
         String hex = HexFormat.of().formatHex(nonce);
         return locked(() -> {
-            Set<String> consumed = new LinkedHashSet<>(readLines(CONSUMED));
-            if (!consumed.add(hex)) {
+            Map<String, Long> consumed = readConsumed();
+            if (consumed.putIfAbsent(hex, created.equals(Instant.MAX) ? Long.MAX_VALUE : created.getEpochSecond()) != null) {
                 return false;
             }
             // Durable before we answer true: the caller acts only after this returns.
-            writeLines(CONSUMED, List.copyOf(consumed));
+            writeConsumed(consumed);
             return true;
         });
     }
@@ -182,7 +195,70 @@ public final class FileQuorumStore implements QuorumStore {
     @Override
     public boolean isConsumed(byte[] nonce) {
         String hex = HexFormat.of().formatHex(nonce);
-        return locked(() -> readLines(CONSUMED).contains(hex));
+        return locked(() -> readConsumed().containsKey(hex));
+    }
+
+    @Override
+    public int pruneConsumed(Instant floor) {
+        return locked(() -> {
+            Map<String, Long> consumed = readConsumed();
+            int before = consumed.size();
+            consumed.values().removeIf(c -> c < floor.getEpochSecond());
+            if (consumed.size() != before) {
+                writeConsumed(consumed);
+            }
+            return before - consumed.size();
+        });
+    }
+
+    // ---- named records: records-<kind>.txt, "key<TAB>value" per line
+
+    private Map<String, String> readRecords(String kind) throws IOException {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String line : readLines("records-" + kind + ".txt")) {
+            int tab = line.indexOf('\t');
+            if (tab < 0) {
+                throw corrupt("records-" + kind + ".txt", line);
+            }
+            m.put(line.substring(0, tab), line.substring(tab + 1));
+        }
+        return m;
+    }
+
+    private void writeRecords(String kind, Map<String, String> m) throws IOException {
+        List<String> lines = new ArrayList<>();
+        m.forEach((k, v) -> lines.add(k + "\t" + v));
+        writeLines("records-" + kind + ".txt", lines);
+    }
+
+    @Override
+    public Map<String, String> records(String kind) {
+        QuorumStore.checkRecord(kind, "x", null);
+        return locked(() -> Map.copyOf(readRecords(kind)));
+    }
+
+    @Override
+    public void putRecord(String kind, String key, String value) {
+        QuorumStore.checkRecord(kind, key, value);
+        locked(() -> {
+            Map<String, String> m = readRecords(kind);
+            m.put(key, value);
+            writeRecords(kind, m);
+            return null;
+        });
+    }
+
+    @Override
+    public boolean removeRecord(String kind, String key) {
+        QuorumStore.checkRecord(kind, key, null);
+        return locked(() -> {
+            Map<String, String> m = readRecords(kind);
+            if (m.remove(key) == null) {
+                return false;
+            }
+            writeRecords(kind, m);
+            return true;
+        });
     }
 
     // ---- pending tokens: base64 of ApprovalToken.toBytes() per line

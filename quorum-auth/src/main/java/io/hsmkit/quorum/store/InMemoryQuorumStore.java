@@ -3,20 +3,21 @@ package io.hsmkit.quorum.store;
 import io.hsmkit.quorum.ApprovalToken;
 import io.hsmkit.quorum.Officer;
 import io.hsmkit.quorum.Service;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** A {@link QuorumStore} in memory: for tests and for callers who persist elsewhere. Thread-safe. */
 public final class InMemoryQuorumStore implements QuorumStore {
     private final Map<String, Officer> officers = new LinkedHashMap<>();
     private final Map<Service, Integer> values = new EnumMap<>(Service.class);
-    private final Set<String> consumed = ConcurrentHashMap.newKeySet();
+    private final Map<String, Instant> consumed = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, String>> records = new LinkedHashMap<>();
     private final Map<String, ApprovalToken> pending = new LinkedHashMap<>();
     private final List<AuditRecord> audit = new ArrayList<>();
 
@@ -46,14 +47,38 @@ public final class InMemoryQuorumStore implements QuorumStore {
     }
 
     @Override
-    public boolean consume(byte[] nonce) {
-        // Set.add on a concurrent set is the atomic test-and-set: exactly one caller sees true.
-        return consumed.add(HexFormat.of().formatHex(nonce));
+    public boolean consume(byte[] nonce, Instant created) {
+        // putIfAbsent on a concurrent map is the atomic test-and-set: exactly one caller sees null.
+        return consumed.putIfAbsent(HexFormat.of().formatHex(nonce), created) == null;
     }
 
     @Override
     public boolean isConsumed(byte[] nonce) {
-        return consumed.contains(HexFormat.of().formatHex(nonce));
+        return consumed.containsKey(HexFormat.of().formatHex(nonce));
+    }
+
+    @Override
+    public int pruneConsumed(Instant floor) {
+        int before = consumed.size();
+        consumed.values().removeIf(c -> c.isBefore(floor));
+        return before - consumed.size();
+    }
+
+    @Override
+    public synchronized Map<String, String> records(String kind) {
+        return Map.copyOf(records.getOrDefault(kind, Map.of()));
+    }
+
+    @Override
+    public synchronized void putRecord(String kind, String key, String value) {
+        QuorumStore.checkRecord(kind, key, value);
+        records.computeIfAbsent(kind, k -> new LinkedHashMap<>()).put(key, value);
+    }
+
+    @Override
+    public synchronized boolean removeRecord(String kind, String key) {
+        Map<String, String> m = records.get(kind);
+        return m != null && m.remove(key) != null;
     }
 
     @Override

@@ -3,9 +3,12 @@ package io.hsmkit.quorum.store;
 import io.hsmkit.pkcs11.Pkcs11Exception;
 import io.hsmkit.pkcs11.Session;
 import io.hsmkit.pkcs11.constants.CKA;
+import io.hsmkit.pkcs11.constants.CKK;
+import io.hsmkit.pkcs11.constants.CKM;
 import io.hsmkit.pkcs11.constants.CKR;
 import io.hsmkit.pkcs11.constants.CKO;
 import io.hsmkit.pkcs11.raw.Attribute;
+import io.hsmkit.pkcs11.raw.Mechanism;
 import io.hsmkit.pkcs11.session.SessionPool;
 import io.hsmkit.quorum.ApprovalToken;
 import io.hsmkit.quorum.Officer;
@@ -29,6 +32,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * A {@link QuorumStore} kept on the HSM itself as token data objects, so the quorum state travels with
@@ -37,7 +41,7 @@ import java.util.function.Function;
  * <p>Every record is one {@code CKO_DATA} object with {@code CKA_TOKEN} and {@code CKA_PRIVATE} true,
  * {@code CKA_APPLICATION} {@value #APPLICATION}, {@code CKA_LABEL} {@code <kind>:<key>}
  * ({@code officer:<id>}, {@code value:<service>}, {@code consumed:<nonce hex>}, {@code pending:<token id>},
- * {@code audit:<index>}) and {@code CKA_VALUE} the UTF-8 bytes of the record's line in the encoding
+ * {@code audit:<index>}, {@code rec:<kind>:<key>}) and {@code CKA_VALUE} the UTF-8 bytes of the record's line in the encoding
  * {@link FileQuorumStore} uses. {@code CKA_OBJECT_ID} holds a seal: an 8-byte version followed by
  * SHA-256 over the label, version and value. A record whose seal does not match (an object the token
  * kept half-written when a process died) is never accepted: reads ignore it.
@@ -65,7 +69,7 @@ import java.util.function.Function;
  * </ul>
  *
  * <p>Limits: PKCS#11 cannot search by label prefix, so each read lists and reads all of this store's
- * objects: O(records). Consumed nonces and audit records grow on the token; trimming is left for later.
+ * objects: O(records). Consumed nonces can be pruned ({@link #pruneConsumed}); audit records grow on the token.
  * The store neither opens nor closes the pool it is given.
  */
 public final class TokenQuorumStore implements QuorumStore {
@@ -76,6 +80,12 @@ public final class TokenQuorumStore implements QuorumStore {
     static final String CONSUMED = "consumed:";
     static final String PENDING = "pending:";
     static final String AUDIT = "audit:";
+    static final String RECORD = "rec:";
+    /**
+     * The CKA_ID (ASCII) of the token's HMAC key for the audit log. It has no CKA_LABEL, so that the
+     * HsmKit KeyStore, whose aliases are labels, does not list it as an entry.
+     */
+    public static final String AUDIT_KEY_ID = "hsmkit-quorum-audit";
 
     /** One lock for every instance in this JVM: two pools on one token must not race each other either. */
     private static final ReentrantLock JVM_LOCK = new ReentrantLock();
@@ -155,9 +165,11 @@ public final class TokenQuorumStore implements QuorumStore {
     // ---------------------------------------------------------------- consumed nonces
 
     @Override
-    public boolean consume(byte[] nonce) {
+    public boolean consume(byte[] nonce, Instant created) {
         String label = CONSUMED + HexFormat.of().formatHex(nonce);
-        byte[] value = HexFormat.of().formatHex(nonce).getBytes(StandardCharsets.UTF_8);
+        // "hex" alone (never pruned) or "hex<TAB>creation epoch seconds".
+        String line = HexFormat.of().formatHex(nonce) + (created.equals(Instant.MAX) ? "" : "\t" + created.getEpochSecond());
+        byte[] value = line.getBytes(StandardCharsets.UTF_8);
         return locked(() -> {
             if (!find(label).isEmpty()) {
                 return false;
@@ -170,6 +182,102 @@ public final class TokenQuorumStore implements QuorumStore {
     @Override
     public boolean isConsumed(byte[] nonce) {
         return !find(CONSUMED + HexFormat.of().formatHex(nonce)).isEmpty();
+    }
+
+    @Override
+    public int pruneConsumed(Instant floor) {
+        return locked(() -> {
+            int n = 0;
+            for (Rec r : all(CONSUMED)) {
+                String[] f = r.text().split("\t", -1);
+                if (f.length == 2 && Long.parseLong(f[1]) < floor.getEpochSecond()) {
+                    destroy(r.handle());
+                    n++;
+                }
+            }
+            return n;
+        });
+    }
+
+    // ---------------------------------------------------------------- named records
+
+    @Override
+    public Map<String, String> records(String kind) {
+        QuorumStore.checkRecord(kind, "x", null);
+        String prefix = RECORD + kind + ":";
+        Map<String, String> m = new TreeMap<>();
+        latest(prefix).forEach((label, r) -> m.put(label.substring(prefix.length()), r.text()));
+        return m;
+    }
+
+    @Override
+    public void putRecord(String kind, String key, String value) {
+        QuorumStore.checkRecord(kind, key, value);
+        replace(RECORD + kind + ":" + key, value);
+    }
+
+    @Override
+    public boolean removeRecord(String kind, String key) {
+        QuorumStore.checkRecord(kind, key, null);
+        return locked(() -> destroyAll(RECORD + kind + ":" + key) > 0);
+    }
+
+    // ---------------------------------------------------------------- the audit key
+
+    /**
+     * HMAC-SHA256 under the token's audit key (CKA_ID {@value #AUDIT_KEY_ID}, no label): a generic secret made in
+     * the token on first use, sensitive and never extractable, so that nobody holding only the store's
+     * objects can forge audit MACs or checkpoints. Two processes making it at once settle on one key by
+     * the claim rule of {@link #claim}: whoever finds a key it did not make destroys its own and uses that one.
+     */
+    public UnaryOperator<byte[]> auditMac() {
+        auditKey();
+        return data -> pool.execute(s -> s.sign(Mechanism.of(CKM.SHA256_HMAC), findAuditKey(s), data));
+    }
+
+    private static Attribute[] auditKeyTemplate() {
+        return new Attribute[] {
+            Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY),
+            Attribute.bytes(CKA.ID, AUDIT_KEY_ID.getBytes(StandardCharsets.US_ASCII)),
+            Attribute.bool(CKA.TOKEN, true),
+        };
+    }
+
+    private long findAuditKey(Session s) {
+        long[] keys = s.findObjects(2, auditKeyTemplate());
+        if (keys.length != 1) {
+            throw new IllegalStateException(keys.length == 0 ? "the audit key " + AUDIT_KEY_ID + " is gone from the token"
+                    : "more than one audit key " + AUDIT_KEY_ID + " on the token");
+        }
+        return keys[0];
+    }
+
+    private void auditKey() {
+        locked(() -> {
+            for (int attempt = 1; ; attempt++) {
+                long[] existing = pool.execute(s -> s.findObjects(2, auditKeyTemplate()));
+                if (existing.length == 1) {
+                    return null;
+                }
+                if (existing.length == 0) {
+                    long mine = pool.executeOnObjectSession(s -> s.generateKey(Mechanism.of(CKM.GENERIC_SECRET_KEY_GEN),
+                            Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY), Attribute.ulong(CKA.KEY_TYPE, CKK.GENERIC_SECRET),
+                            Attribute.ulong(CKA.VALUE_LEN, 32), Attribute.bool(CKA.TOKEN, true), Attribute.bool(CKA.PRIVATE, true),
+                            Attribute.bool(CKA.SENSITIVE, true), Attribute.bool(CKA.EXTRACTABLE, false),
+                            Attribute.bool(CKA.SIGN, true), Attribute.bool(CKA.VERIFY, true),
+                            Attribute.bytes(CKA.ID, AUDIT_KEY_ID.getBytes(StandardCharsets.US_ASCII))));
+                    long[] now = pool.execute(s -> s.findObjects(4, auditKeyTemplate()));
+                    if (now.length == 1) {
+                        return null;
+                    }
+                    destroy(mine); // another process made one at the same time: keep theirs (or retry)
+                }
+                if (attempt >= MAX_APPEND_TRIES) {
+                    throw new IllegalStateException("cannot settle on one audit key on the token after " + attempt + " tries");
+                }
+                pause();
+            }
+        });
     }
 
     // ---------------------------------------------------------------- pending tokens
