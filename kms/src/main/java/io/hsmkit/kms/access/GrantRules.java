@@ -177,10 +177,25 @@ public final class GrantRules {
       extra.put("kms:RetiringPrincipal", List.of(proposed.retiringPrincipal()));
     }
     Grant.Constraints c = proposed.constraints();
+    Map<String, String> pairs = null;
     if (c != null && c.encryptionContextEquals() != null) {
       extra.put("kms:GrantConstraintType", List.of("EncryptionContextEquals"));
+      pairs = c.encryptionContextEquals();
     } else if (c != null && c.encryptionContextSubset() != null) {
       extra.put("kms:GrantConstraintType", List.of("EncryptionContextSubset"));
+      pairs = c.encryptionContextSubset();
+    }
+    // AWS: in a CreateGrant request, kms:EncryptionContext:<key> and kms:EncryptionContextKeys
+    // are the pairs of the grant's constraint, so a policy can demand constrained grants.
+    if (pairs != null) {
+      extra.put("kms:EncryptionContextKeys", List.copyOf(pairs.keySet()));
+      for (Map.Entry<String, String> e : pairs.entrySet()) {
+        extra.merge("kms:EncryptionContext:" + e.getKey().toLowerCase(java.util.Locale.ROOT), List.of(e.getValue()), (a, b) -> {
+          List<String> l = new java.util.ArrayList<>(a);
+          l.addAll(b);
+          return l;
+        });
+      }
     }
     PolicyAccessControl.Decision d = access.decide(request, extra, proposed);
     if (!d.allowed()) {

@@ -122,16 +122,7 @@ public final class PolicyAccessControl implements AccessControl {
 
     List<Grant> tokenGrants = tokenGrants(r);
     if (r.keyArn() == null) {
-      if (identity != null && identity.denies(ctx)) {
-        return deny(Basis.EXPLICIT_DENY_IDENTITY_POLICY, who + " with an explicit deny in an identity-based policy");
-      }
-      if (root) {
-        return new Decision(true, Basis.ACCOUNT_ROOT, null, null);
-      }
-      if (identity != null && identity.allows(ctx) != KeyPolicy.Grants.NONE) {
-        return new Decision(true, Basis.IDENTITY_POLICY, null, null);
-      }
-      return deny(Basis.NO_IDENTITY_POLICY_ALLOW, who + " because no identity-based policy allows the " + r.action() + " action");
+      return identityOnly(identity, root, ctx, who);
     }
 
     String onKey = who + " on resource: " + r.keyArn();
@@ -164,6 +155,44 @@ public final class PolicyAccessControl implements AccessControl {
       return deny(Basis.NO_IDENTITY_POLICY_ALLOW, onKey + " because no identity-based policy allows the " + r.action() + " action");
     }
     return deny(Basis.NO_KEY_POLICY_ALLOW, onKey + " because no resource-based policy allows the " + r.action() + " action");
+  }
+
+  /**
+   * Decides by the caller's identity policy alone, on a resource that has no key policy: an alias
+   * ARN ({@code arn:aws:kms:<region>:<account>:alias/<name>}, which CreateAlias, UpdateAlias and
+   * DeleteAlias need besides the key's own permission, as AWS documents), or null for {@code *}.
+   * An account root is allowed in its own account.
+   */
+  public Decision decideIdentityOnly(Caller caller, String action, String resourceArn) {
+    AccessRequest r = new AccessRequest(caller, action, resourceArn, null, List.of(), Map.of(), List.of());
+    RequestContext ctx = RequestContext.of(r, Map.of());
+    KeyPolicy identity = caller.identityPolicyJson() == null ? null : cached(identityPolicies, caller.identityPolicyJson(), true);
+    String rootAccount = PrincipalArns.rootAccount(caller.principalArn());
+    String resourceAccount = resourceArn == null ? null : keyAccount(resourceArn);
+    boolean root = rootAccount != null && (resourceAccount == null || resourceAccount.equals(rootAccount));
+    String who = "User: " + caller.principalArn() + " is not authorized to perform: " + action + (resourceArn == null ? "" : " on resource: " + resourceArn);
+    return identityOnly(identity, root, ctx, who);
+  }
+
+  /** {@link #decideIdentityOnly} as a check: ACCESS_DENIED when not allowed. */
+  public void checkIdentityOnly(Caller caller, String action, String resourceArn) {
+    Decision d = decideIdentityOnly(caller, action, resourceArn);
+    if (!d.allowed()) {
+      throw new KmsException(KmsError.ACCESS_DENIED, d.message());
+    }
+  }
+
+  private static Decision identityOnly(KeyPolicy identity, boolean root, RequestContext ctx, String who) {
+    if (identity != null && identity.denies(ctx)) {
+      return deny(Basis.EXPLICIT_DENY_IDENTITY_POLICY, who + " with an explicit deny in an identity-based policy");
+    }
+    if (root) {
+      return new Decision(true, Basis.ACCOUNT_ROOT, null, null);
+    }
+    if (identity != null && identity.allows(ctx) != KeyPolicy.Grants.NONE) {
+      return new Decision(true, Basis.IDENTITY_POLICY, null, null);
+    }
+    return deny(Basis.NO_IDENTITY_POLICY_ALLOW, who + " because no identity-based policy allows the " + ctx.action() + " action");
   }
 
   private static Decision deny(Basis b, String message) {

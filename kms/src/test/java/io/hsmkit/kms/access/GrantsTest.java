@@ -339,4 +339,19 @@ class GrantsTest {
     assertThat(GrantRules.retirableBy(ALICE, List.of(RETIRABLE, SELF_RETIRE, BOB_ENC))).containsExactly(RETIRABLE);
     assertThat(GrantRules.retirableBy(BOB, List.of(RETIRABLE))).isEmpty();
   }
+
+  @Test
+  void createGrantSeesTheConstraintAsTheEncryptionContext() {
+    // AWS's pattern: allow CreateGrant only for grants constrained to a given context pair.
+    String policy = keyPolicy(allow(ROOT, "kms:*"), stmt("Allow", ALICE, "kms:CreateGrant",
+        "{\"StringEquals\":{\"kms:EncryptionContext:tenant\":\"t1\",\"kms:GrantConstraintType\":\"EncryptionContextSubset\"}}"));
+    AccessRequest r = createGrantRequest(caller(ALICE, null), policy, List.of());
+    GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, proposed(Set.of("Decrypt"), subsetC(Map.of("Tenant", "t1"))), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT");
+    for (Grant.Constraints c : List.of(subsetC(Map.of("tenant", "t2")), equalsC(Map.of("tenant", "t1")))) {
+      assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, proposed(Set.of("Decrypt"), c), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"))
+          .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.ACCESS_DENIED));
+    }
+    assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, proposed(Set.of("Decrypt"), null), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"))
+        .isInstanceOf(KmsException.class);
+  }
 }

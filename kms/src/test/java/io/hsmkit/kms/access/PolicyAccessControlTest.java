@@ -236,4 +236,39 @@ class PolicyAccessControlTest {
       assertThat(KeyPolicies.validateForPut(policy, c, KEY, true)).isNotNull(); // BypassPolicyLockoutSafetyCheck
     }
   }
+
+  static final String ALIAS = "arn:aws:kms:us-east-1:111122223333:alias/app";
+
+  static Stream<Arguments> aliases() {
+    return Stream.of(
+        Arguments.of("identity allows the alias", ALICE, identity(idAllow("kms:CreateAlias", ALIAS)), true),
+        Arguments.of("identity allows alias/*", ALICE, identity(idAllow("kms:CreateAlias", "arn:aws:kms:*:111122223333:alias/*")), true),
+        Arguments.of("identity allows another alias", ALICE, identity(idAllow("kms:CreateAlias", "arn:aws:kms:us-east-1:111122223333:alias/other")), false),
+        Arguments.of("no identity policy", ALICE, null, false),
+        Arguments.of("identity Deny", ALICE, identity(idAllow("kms:*", "*"), idDeny("kms:CreateAlias")), false),
+        Arguments.of("the account root", ROOT, null, true),
+        Arguments.of("another account's root", "arn:aws:iam::444455556666:root", null, false));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("aliases")
+  void aliasResourcesAreDecidedByTheIdentityPolicy(String name, String callerArn, String identity, boolean allowed) {
+    PolicyAccessControl.Decision d = AC.decideIdentityOnly(caller(callerArn, identity), "kms:CreateAlias", ALIAS);
+    assertThat(d.allowed()).isEqualTo(allowed);
+    if (!allowed) {
+      assertThatThrownBy(() -> AC.checkIdentityOnly(caller(callerArn, identity), "kms:CreateAlias", ALIAS))
+          .isInstanceOf(KmsException.class).hasMessageStartingWith("User: " + callerArn + " is not authorized to perform: kms:CreateAlias on resource: " + ALIAS);
+    }
+  }
+
+  @Test
+  void operationsMapToActionsAsAwsLists() {
+    assertThat(KmsActions.actionsOf("Encrypt")).containsExactly("kms:Encrypt");
+    assertThat(KmsActions.actionsOf("ReEncrypt")).containsExactly("kms:ReEncryptFrom", "kms:ReEncryptTo");
+    assertThat(KmsActions.isOnAKey("CreateKey")).isFalse();
+    assertThat(KmsActions.isOnAKey("GenerateRandom")).isFalse();
+    assertThat(KmsActions.isOnAKey("ConnectCustomKeyStore")).isFalse();
+    assertThat(KmsActions.isOnAKey("ScheduleKeyDeletion")).isTrue();
+    assertThat(KmsActions.ON_AN_ALIAS).contains("UpdateAlias");
+  }
 }
