@@ -141,9 +141,26 @@ public final class Principals implements CredentialLookup {
    *     ACCESS_DENIED (quorum)
    */
   public NewPrincipal create(String name, String accountId, String identityPolicyJson, QuorumAuthorizer.Authorization approval) {
-    if (name == null || !NAME.matcher(name).matches()) {
-      throw new KmsException(KmsError.VALIDATION, "A principal name is 1 to 64 of letters, digits and +=,.@_-");
+    if (name == null || !NAME.matcher(name).matches() || name.equals(ROOT_NAME)) {
+      throw new KmsException(KmsError.VALIDATION, "A principal name is 1 to 64 of letters, digits and +=,.@_- (and not \"" + ROOT_NAME + "\")");
     }
+    return insert(name, accountId, "arn:aws:iam::" + accountId + ":user/" + name, identityPolicyJson, approval);
+  }
+
+  /** The name under which an account's root principal is stored. */
+  public static final String ROOT_NAME = "root";
+
+  /**
+   * Creates the access key of an account's root ({@code arn:aws:iam::<account>:root}): the
+   * principal AWS's default key policy names, which may do everything in its account (the first
+   * principal a fresh service hands out). Same checks and quorum action as {@link #create} with
+   * the name {@value #ROOT_NAME}; one per account.
+   */
+  public NewPrincipal createAccountRoot(String accountId, QuorumAuthorizer.Authorization approval) {
+    return insert(ROOT_NAME, accountId, "arn:aws:iam::" + accountId + ":root", null, approval);
+  }
+
+  private NewPrincipal insert(String name, String accountId, String arn, String identityPolicyJson, QuorumAuthorizer.Authorization approval) {
     if (accountId == null || !PrincipalArns.ACCOUNT.matcher(accountId).matches()) {
       throw new KmsException(KmsError.VALIDATION, "An account id is 12 digits");
     }
@@ -163,7 +180,7 @@ public final class Principals implements CredentialLookup {
       Arrays.fill(secret, '\0');
       throw e;
     }
-    Principal p = new Principal(accessKeyId, name, accountId, "arn:aws:iam::" + accountId + ":user/" + name, identityPolicyJson, true,
+    Principal p = new Principal(accessKeyId, name, accountId, arn, identityPolicyJson, true,
         Instant.ofEpochMilli(clock.millis()));
     try {
       db.inTransaction(c -> {

@@ -337,4 +337,53 @@ class PrincipalsTest {
     assertThatThrownBy(() -> a.verify(new String(tampered)))
         .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.INVALID_GRANT_TOKEN));
   }
+
+  @ParameterizedTest
+  @EnumSource(TestDatabases.Kind.class)
+  void theAccountRootIsAPrincipalOfItsOwn(TestDatabases.Kind kind) {
+    Principals ps = principals(kind);
+    String id;
+    try (Principals.NewPrincipal np = ps.createAccountRoot("111122223333", null)) {
+      id = np.principal().accessKeyId();
+      assertThat(np.principal().arn()).isEqualTo("arn:aws:iam::111122223333:root");
+    }
+    try (CredentialLookup.Credential c = ps.find(id).orElseThrow()) {
+      // the default key policy lets it do everything on the account's keys
+      new PolicyAccessControl(null, RetiredGrants.NONE).check(new AccessRequest(c.principal(), "kms:ScheduleKeyDeletion",
+          "arn:aws:kms:us-east-1:111122223333:key/k", KeyPolicies.defaultPolicy("111122223333"), List.of(), Map.of(), List.of()));
+    }
+    assertThatThrownBy(() -> ps.createAccountRoot("111122223333", null))
+        .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.ALREADY_EXISTS));
+    assertThatThrownBy(() -> ps.create("root", "444455556666", null, null))
+        .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.VALIDATION));
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestDatabases.Kind.class)
+  void concurrentCreatesOfOneNameLeaveOne(TestDatabases.Kind kind) throws Exception {
+    Principals ps = principals(kind);
+    int n = 6;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+    java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+    List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      results.add(pool.submit(() -> {
+        start.await();
+        try (Principals.NewPrincipal np = ps.create("racer", "111122223333", null, null)) {
+          return "created";
+        } catch (KmsException e) {
+          return e.error().name();
+        }
+      }));
+    }
+    start.countDown();
+    List<String> outcomes = new ArrayList<>();
+    for (var f : results) {
+      outcomes.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+    }
+    pool.shutdown();
+    assertThat(outcomes).containsOnlyOnce("created");
+    assertThat(outcomes.stream().filter(o -> !o.equals("created"))).containsOnly("ALREADY_EXISTS");
+    assertThat(ps.list()).hasSize(1);
+  }
 }
