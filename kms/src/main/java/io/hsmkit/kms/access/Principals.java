@@ -280,7 +280,13 @@ public final class Principals implements CredentialLookup {
     }
   }
 
-  /** SigV4's look-up: the active principal and its unwrapped secret, or empty. */
+  /**
+   * SigV4's look-up: the active principal and its unwrapped secret, or empty for an unknown or
+   * inactive access key id.
+   *
+   * @throws KmsException KMS_INTERNAL when the stored secret does not unwrap (tampered, moved to
+   *     another row, or wrapped under another token's key)
+   */
   @Override
   public Optional<Credential> find(String accessKeyId) {
     if (accessKeyId == null) {

@@ -35,6 +35,13 @@ final class TokenKeys {
         synchronized (TokenKeys.class) {
           k = ks.getKey(label, null);
           if (k == null) {
+            // The provider's KeyGenerator follows its keys.sensitive / keys.extractable settings:
+            // refuse before anything is made rather than leave a weak key in the token.
+            if (provider instanceof io.hsmkit.provider.HsmKitProvider hp && hp.config() != null
+                && (!hp.config().keysSensitive() || hp.config().keysExtractable())) {
+              throw new KmsException(KmsError.KMS_INTERNAL, "cannot create token key " + label
+                  + ": the HsmKit provider is configured to make non-sensitive or extractable keys (keys.sensitive / keys.extractable)");
+            }
             KeyGenerator g = KeyGenerator.getInstance(algorithm, provider);
             g.init(bits);
             SecretKey fresh = g.generateKey();

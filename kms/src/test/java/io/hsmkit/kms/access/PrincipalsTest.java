@@ -386,4 +386,18 @@ class PrincipalsTest {
     assertThat(outcomes.stream().filter(o -> !o.equals("created"))).containsOnly("ALREADY_EXISTS");
     assertThat(ps.list()).hasSize(1);
   }
+
+  @Test
+  void aProviderThatMakesExtractableKeysIsRefusedBeforeAnyKeyIsMade() throws Exception {
+    Path cfg = TestToken.buildDir().resolve("tokens").resolve("kms-access-principals").resolve("hsmkit.cfg");
+    Path weakCfg = cfg.resolveSibling("weak.cfg");
+    Files.writeString(weakCfg, Files.readString(cfg) + "name = weak\nkeys.extractable = true\n");
+    HsmKitProvider weak = new HsmKitProvider(weakCfg.toString());
+    assertThatThrownBy(() -> TokenKeys.getOrCreate(weak, "hsmkit-kms-test-weak", "AES", 256))
+        .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.KMS_INTERNAL))
+        .hasMessageContaining("keys.extractable");
+    KeyStore ks = KeyStore.getInstance("HsmKit", provider);
+    ks.load(null, null);
+    assertThat(ks.containsAlias("hsmkit-kms-test-weak")).isFalse();
+  }
 }
