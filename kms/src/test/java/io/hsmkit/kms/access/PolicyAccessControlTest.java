@@ -145,7 +145,20 @@ class PolicyAccessControlTest {
         row("cross-account named user still needs identity", keyPolicy(allow(CAROL, "kms:Encrypt")), CAROL, null, "kms:Encrypt", Map.of(), Basis.NO_IDENTITY_POLICY_ALLOW),
         row("cross-account named user with identity", keyPolicy(allow(CAROL, "kms:Encrypt")), CAROL, identity(idAllow("kms:Encrypt", "*")), "kms:Encrypt", Map.of(), Basis.KEY_POLICY),
         row("another account's root is not this account's", DEFAULT, "arn:aws:iam::444455556666:root", null, "kms:Encrypt", Map.of(), Basis.NO_KEY_POLICY_ALLOW),
-        row("no key policy at all", null, ROOT, null, "kms:Encrypt", Map.of(), Basis.NO_KEY_POLICY_ALLOW));
+        row("no key policy at all", null, ROOT, null, "kms:Encrypt", Map.of(), Basis.NO_KEY_POLICY_ALLOW),
+        // NotPrincipal, other principal types, Resource
+        row("Deny NotPrincipal spares the named user", keyPolicy(allow("*", "kms:Encrypt"), NOT_ALICE_DENY), ALICE, null, "kms:Encrypt", Map.of(), Basis.KEY_POLICY),
+        row("Deny NotPrincipal hits everyone else", keyPolicy(allow("*", "kms:Encrypt"), NOT_ALICE_DENY), BOB, null, "kms:Encrypt", Map.of(), Basis.EXPLICIT_DENY_KEY_POLICY),
+        row("a Service principal matches no caller", keyPolicy("{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ec2.amazonaws.com\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}"),
+            ALICE, null, "kms:Encrypt", Map.of(), Basis.NO_KEY_POLICY_ALLOW),
+        row("Resource names this key", keyPolicy(withResource(allow(ALICE, "kms:Encrypt"), KEY)), ALICE, null, "kms:Encrypt", Map.of(), Basis.KEY_POLICY),
+        row("Resource names another key", keyPolicy(withResource(allow(ALICE, "kms:Encrypt"), KEY2)), ALICE, null, "kms:Encrypt", Map.of(), Basis.NO_KEY_POLICY_ALLOW));
+  }
+
+  static final String NOT_ALICE_DENY = "{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":\"" + ALICE + "\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}";
+
+  static String withResource(String statement, String resource) {
+    return statement.replace("\"Resource\":\"*\"", "\"Resource\":\"" + resource + "\"");
   }
 
   static final String FOR_ALL = "{\"ForAllValues:StringEquals\":{\"kms:EncryptionContextKeys\":[\"a\",\"b\"]}}";
