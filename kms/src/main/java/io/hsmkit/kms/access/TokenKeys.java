@@ -1,0 +1,67 @@
+package io.hsmkit.kms.access;
+
+import io.hsmkit.kms.KmsError;
+import io.hsmkit.kms.KmsException;
+import io.hsmkit.provider.keys.HsmKey;
+import java.security.GeneralSecurityException;
+import java.security.Key;
+import java.security.KeyStore;
+import java.security.Provider;
+import java.util.Objects;
+import javax.crypto.KeyGenerator;
+import javax.crypto.SecretKey;
+
+/**
+ * The access part's own token keys (the principal-secret wrapping key, the grant-token MAC key):
+ * found by label in the HsmKit KeyStore, or generated on first use in the token through the
+ * provider's KeyGenerator and made a labelled token object through the KeyStore. The key must be
+ * sensitive and not extractable, whatever the provider's {@code keys.*} configuration says; one
+ * that is not is refused.
+ */
+final class TokenKeys {
+  private TokenKeys() {}
+
+  /** Finds or creates the secret key {@code label} ({@code algorithm}, {@code bits}) in the provider's token. */
+  static SecretKey getOrCreate(Provider provider, String label, String algorithm, int bits) {
+    Objects.requireNonNull(provider, "provider");
+    try {
+      KeyStore ks = KeyStore.getInstance("HsmKit", provider);
+      ks.load(null, null);
+      Key k = ks.getKey(label, null);
+      if (k == null) {
+        // One JVM makes the key once; two nodes racing on a fresh token could both make one, and
+        // the KeyStore then finds one of them for each: the first caller's wins from then on, as
+        // both re-read it by label below.
+        synchronized (TokenKeys.class) {
+          k = ks.getKey(label, null);
+          if (k == null) {
+            // The provider's KeyGenerator follows its keys.sensitive / keys.extractable settings:
+            // refuse before anything is made rather than leave a weak key in the token.
+            if (provider instanceof io.hsmkit.provider.HsmKitProvider hp && hp.config() != null
+                && (!hp.config().keysSensitive() || hp.config().keysExtractable())) {
+              throw new KmsException(KmsError.KMS_INTERNAL, "cannot create token key " + label
+                  + ": the HsmKit provider is configured to make non-sensitive or extractable keys (keys.sensitive / keys.extractable)");
+            }
+            KeyGenerator g = KeyGenerator.getInstance(algorithm, provider);
+            g.init(bits);
+            SecretKey fresh = g.generateKey();
+            ks.setKeyEntry(label, fresh, null, null);
+            if (fresh instanceof HsmKey hk) {
+              hk.destroyWhenUnreachable(); // the session copy; the token object stays
+            }
+            k = ks.getKey(label, null);
+          }
+        }
+      }
+      if (!(k instanceof HsmKey hk) || !(k instanceof SecretKey sk)) {
+        throw new KmsException(KmsError.KMS_INTERNAL, "token key " + label + " is not a secret key of the token");
+      }
+      if (!hk.isTokenObject() || !hk.isSensitive() || hk.isExtractable()) {
+        throw new KmsException(KmsError.KMS_INTERNAL, "token key " + label + " must be a sensitive, non-extractable token object");
+      }
+      return sk;
+    } catch (GeneralSecurityException | java.io.IOException e) {
+      throw new KmsException(KmsError.KMS_INTERNAL, "cannot find or create token key " + label + ": " + e.getMessage(), e);
+    }
+  }
+}
