@@ -70,6 +70,7 @@ public final class KmsJson {
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS) // timestamps keep their nanoseconds
         .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY) // {"KeyId":"a","KeyId":"b"} is ambiguous: refuse it
         .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
         .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS) // "12" is not 12, as in AWS's deserializers
@@ -172,7 +173,7 @@ public final class KmsJson {
     if (e instanceof UnrecognizedPropertyException u) {
       return new KmsException(KmsError.SERIALIZATION, "Unknown member '" + u.getPropertyName() + "'" + path(u));
     }
-    if (e instanceof InvalidFormatException f && f.getTargetType() != null && f.getTargetType().isEnum()) {
+    if (e instanceof InvalidFormatException f && f.getTargetType() != null && f.getTargetType().isEnum() && f.getValue() instanceof String) {
       // AWS's wording for a value outside an enum.
       String allowed = Arrays.stream(f.getTargetType().getEnumConstants()).map(Object::toString).collect(Collectors.joining(", ", "[", "]"));
       return new KmsException(KmsError.VALIDATION, "1 validation error detected: Value at '" + memberPath(f)
