@@ -1,0 +1,389 @@
+package io.hsmkit.kms.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.hsmkit.kms.Caller;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.Key;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.model.DecryptResponse;
+import software.amazon.awssdk.services.kms.model.DescribeKeyResponse;
+import software.amazon.awssdk.services.kms.model.EncryptResponse;
+import software.amazon.awssdk.services.kms.model.GenerateRandomResponse;
+import software.amazon.awssdk.services.kms.model.InvalidCiphertextException;
+import software.amazon.awssdk.services.kms.model.KeyState;
+import software.amazon.awssdk.services.kms.model.KmsException;
+import software.amazon.awssdk.services.kms.model.KmsInternalException;
+import software.amazon.awssdk.services.kms.model.NotFoundException;
+
+/**
+ * The endpoint driven by the real AWS SDK for Java v2 (KmsClient, Apache HTTP client, HTTPS
+ * trusting only the CA that {@link EndpointCertificates} made in a fresh token), and by raw HTTP
+ * requests signed with the SDK's own SigV4 signer for what the SDK cannot be made to send.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class KmsEndpointSdkTest {
+  TlsFixture tls;
+  StubOperations ops;
+  StubCredentials creds;
+  KmsEndpoint endpoint;
+  KmsClient kms;
+  HttpClient http;
+
+  @BeforeAll
+  void start() throws Exception {
+    tls = TlsFixture.create("kms-http-sdk");
+    ops = new StubOperations();
+    creds = new StubCredentials();
+    endpoint = KmsEndpoint.builder(ops, new SigV4Verifier(creds, "us-east-1", Clock.systemUTC())).https(tls.keyStore, TlsFixture.TLS_ALIAS).start();
+    kms = client(endpoint.uri(), StubCredentials.AKID, StubCredentials.SECRET);
+    http = HttpClient.newBuilder().sslContext(tls.clientSsl()).version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    try {
+      if (kms != null) {
+        kms.close();
+      }
+      if (endpoint != null) {
+        endpoint.close();
+      }
+    } finally {
+      if (tls != null) {
+        tls.close();
+      }
+    }
+  }
+
+  /** An SDK client as an application configures one: endpoint override, region, keys, and the CA to trust. */
+  KmsClient client(URI uri, String akid, String secret) throws Exception {
+    var trust = TlsFixture.trustManagers(tls.certs.caPem());
+    return KmsClient.builder()
+        .endpointOverride(uri)
+        .region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(akid, secret)))
+        .httpClientBuilder(ApacheHttpClient.builder().tlsTrustManagersProvider(() -> trust))
+        .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD))
+        .build();
+  }
+
+  // ---- through the SDK ----
+
+  @Test
+  void generateRandomOverHttpsTrustingThePrintedCa() {
+    GenerateRandomResponse r = kms.generateRandom(b -> b.numberOfBytes(48));
+    assertThat(r.plaintext().asByteArray()).hasSize(48);
+    assertThat(endpoint.uri().toString()).startsWith("https://localhost:");
+    String id = r.responseMetadata().requestId();
+    assertThat(UUID.fromString(id).toString()).isEqualTo(id);
+    assertThat(ops.lastRequestId.get()).as("the service sees the request id the client gets").isEqualTo(id);
+  }
+
+  @Test
+  void theCallerCarriesTheAccessKeySourceIpAndUserAgent() {
+    kms.generateRandom(b -> b.numberOfBytes(1));
+    Caller c = ops.lastCaller.get();
+    assertThat(c.principalArn()).isEqualTo(StubCredentials.ALICE.principalArn());
+    assertThat(c.accessKeyId()).isEqualTo(StubCredentials.AKID);
+    assertThat(c.sourceIp()).isEqualTo("127.0.0.1");
+    assertThat(c.userAgent()).startsWith("aws-sdk-java/");
+  }
+
+  @Test
+  void blobsRoundTripInBase64() {
+    byte[] all = new byte[256 * 4];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = (byte) i;
+    }
+    EncryptResponse e = kms.encrypt(b -> b.keyId("alias/stub").plaintext(SdkBytes.fromByteArray(all)).encryptionContext(Map.of("ab", "c", "tenant", "ü €")));
+    assertThat(e.keyId()).isEqualTo(StubOperations.ARN);
+    assertThat(e.ciphertextBlob().asByteArray()).startsWith(StubOperations.MARKER);
+    assertThat(ops.lastContext.get()).isEqualTo(Map.of("ab", "c", "tenant", "ü €"));
+    DecryptResponse d = kms.decrypt(b -> b.ciphertextBlob(e.ciphertextBlob()));
+    assertThat(d.plaintext().asByteArray()).isEqualTo(all);
+    assertThat(d.keyId()).isEqualTo(StubOperations.ARN);
+  }
+
+  @Test
+  void aServiceErrorArrivesAsTheSdksType() {
+    assertThatThrownBy(() -> kms.decrypt(b -> b.ciphertextBlob(SdkBytes.fromUtf8String("not ours"))))
+        .isInstanceOfSatisfying(InvalidCiphertextException.class, e -> assertThat(e.statusCode()).isEqualTo(400));
+    int before = ops.calls("DescribeKey");
+    assertThatThrownBy(() -> kms.describeKey(b -> b.keyId("missing")))
+        .isInstanceOfSatisfying(NotFoundException.class, e -> {
+          assertThat(e.statusCode()).isEqualTo(400);
+          assertThat(e.awsErrorDetails().errorCode()).isEqualTo("NotFoundException");
+          assertThat(e.awsErrorDetails().errorMessage()).endsWith("key/missing' does not exist");
+          assertThat(e.requestId()).isNotBlank();
+        });
+    assertThat(ops.calls("DescribeKey") - before).as("a 400 is not retried").isEqualTo(1);
+  }
+
+  @Test
+  void keyMetadataWithEpochSecondsParses() {
+    DescribeKeyResponse r = kms.describeKey(b -> b.keyId("alias/stub"));
+    assertThat(r.keyMetadata().creationDate()).isEqualTo(StubOperations.CREATED);
+    assertThat(r.keyMetadata().awsAccountId()).isEqualTo("111122223333");
+    assertThat(r.keyMetadata().arn()).isEqualTo(StubOperations.ARN);
+    assertThat(r.keyMetadata().keyState()).isEqualTo(KeyState.ENABLED);
+    assertThat(r.keyMetadata().enabled()).isTrue();
+  }
+
+  @Test
+  void anEmptyResponseIsAnEmptyObject() {
+    assertThat(kms.listKeys().keys()).isEmpty();
+  }
+
+  @Test
+  void kmsInternalIsRetriedByTheSdk() {
+    int before = ops.calls("GenerateDataKey");
+    assertThatThrownBy(() -> kms.generateDataKey(b -> b.keyId("alias/stub").numberOfBytes(32)))
+        .isInstanceOfSatisfying(KmsInternalException.class, e -> assertThat(e.statusCode()).isEqualTo(500));
+    // RetryMode.STANDARD: three attempts in all.
+    assertThat(ops.calls("GenerateDataKey") - before).isEqualTo(3);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+      "a wrong secret, AKIAHSMKITTEST000001, wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, InvalidSignatureException, The request signature we calculated does not match the signature you provided.",
+      "an unknown access key, AKIAUNKNOWN000000000, hsmkit/test+Secret0000000000000000000000, UnrecognizedClientException, The security token included in the request is invalid."})
+  void sigV4FailuresAsTheSdkSeesThem(String name, String akid, String secret, String code, String message) throws Exception {
+    int before = ops.totalCalls();
+    try (KmsClient bad = client(endpoint.uri(), akid, secret)) {
+      assertThatThrownBy(() -> bad.generateRandom(b -> b.numberOfBytes(8)))
+          .isInstanceOfSatisfying(KmsException.class, e -> {
+            assertThat(e.statusCode()).isEqualTo(400);
+            assertThat(e.awsErrorDetails().errorCode()).isEqualTo(code);
+            assertThat(e.awsErrorDetails().errorMessage()).startsWith(message);
+          });
+    }
+    assertThat(ops.totalCalls()).as("nothing reached the service").isEqualTo(before);
+    assertThat(creds.allWiped()).isTrue();
+  }
+
+  @Test
+  void plainHttpIsRefusedOffLoopback() throws Exception {
+    for (String address : List.of("0.0.0.0", "::", "192.0.2.10")) {
+      assertThatThrownBy(() -> KmsEndpoint.builder(ops, new SigV4Verifier(creds, "us-east-1", Clock.systemUTC()))
+          .address(InetAddress.getByName(address)).plainHttp().start())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("plain HTTP is served only on a loopback address");
+    }
+    assertThatThrownBy(() -> KmsEndpoint.builder(ops, new SigV4Verifier(creds, "us-east-1", Clock.systemUTC())).start())
+        .as("neither HTTPS nor plain HTTP chosen").isInstanceOf(IllegalStateException.class).hasMessageContaining("choose HTTPS");
+  }
+
+  @Test
+  void plainHttpOnLoopbackWhenAsked() throws Exception {
+    try (KmsEndpoint plain = KmsEndpoint.builder(ops, new SigV4Verifier(creds, "us-east-1", Clock.systemUTC())).plainHttp().start();
+        KmsClient c = client(plain.uri(), StubCredentials.AKID, StubCredentials.SECRET)) {
+      assertThat(plain.uri().getScheme()).isEqualTo("http");
+      assertThat(plain.isHttps()).isFalse();
+      assertThat(c.generateRandom(b -> b.numberOfBytes(16)).plaintext().asByteArray()).hasSize(16);
+    }
+  }
+
+  @Test
+  void theTlsKeyStaysInTheTokenAndTheServerPresentsTheChain() throws Exception {
+    Key k = tls.keyStore.getKey(TlsFixture.TLS_ALIAS, null);
+    assertThat(k.getFormat()).isNull();
+    assertThat(k.getEncoded()).isNull();
+    assertThat(tls.keyStore.getKey(TlsFixture.CA_ALIAS, null).getEncoded()).isNull();
+    SSLContext ctx = tls.clientSsl();
+    try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("localhost", endpoint.port())) {
+      s.startHandshake();
+      Certificate[] chain = s.getSession().getPeerCertificates();
+      assertThat(chain[0]).isEqualTo(tls.certs.server());
+      X509Certificate leaf = (X509Certificate) chain[0];
+      leaf.verify(tls.certs.ca().getPublicKey());
+      assertThat(leaf.getSubjectAlternativeNames().stream().map(l -> (Object) l.get(1)).toList()).contains("localhost", "127.0.0.1");
+    }
+    // Issued again under the same aliases, ensure() finds them instead.
+    assertThat(EndpointCertificates.ensure(tls.keyStore, tls.hsmkit, TlsFixture.CA_ALIAS, TlsFixture.TLS_ALIAS, List.of("localhost"),
+        List.of(), Duration.ofDays(1)).server()).isEqualTo(tls.certs.server());
+  }
+
+  // ---- raw requests, signed by the SDK's signer ----
+
+  record Raw(int status, Map<String, List<String>> headers, JsonNode body) {
+    String type() {
+      return body.path("__type").asText();
+    }
+
+    String message() {
+      return body.path("message").asText();
+    }
+  }
+
+  Raw post(SdkSigning.Call call, UnaryOperator<String> bodyAfterSigning) throws Exception {
+    Map<String, List<String>> signed = SdkSigning.sign(call);
+    HttpRequest.Builder b = HttpRequest.newBuilder(call.endpoint()).timeout(Duration.ofSeconds(30))
+        .POST(HttpRequest.BodyPublishers.ofString(bodyAfterSigning.apply(call.body()), StandardCharsets.UTF_8));
+    for (Map.Entry<String, List<String>> h : signed.entrySet()) {
+      if (Set.of("host", "content-length", "connection", "expect").contains(h.getKey().toLowerCase())) {
+        continue; // the client sets them itself, to the same values
+      }
+      for (String v : h.getValue()) {
+        b.header(h.getKey(), v);
+      }
+    }
+    return send(b.build());
+  }
+
+  Raw send(HttpRequest r) throws Exception {
+    HttpResponse<byte[]> resp = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
+    return new Raw(resp.statusCode(), resp.headers().map(), KmsJson.mapper().readTree(resp.body()));
+  }
+
+  SdkSigning.Call call(String operation, String body) {
+    return SdkSigning.Call.kms(endpoint.uri().resolve("/"), operation, body, StubCredentials.AKID, StubCredentials.SECRET);
+  }
+
+  static void assertError(Raw r, int status, String type, String message) {
+    assertThat(r.status()).isEqualTo(status);
+    assertThat(r.type()).isEqualTo(type);
+    assertThat(r.message()).contains(message);
+    assertThat(r.headers().get("x-amzn-requestid")).as("x-amzn-RequestId on errors too").hasSize(1);
+    assertThat(r.headers().get("content-type")).containsExactly("application/x-amz-json-1.1");
+  }
+
+  @Test
+  void aRawSignedRequestWorks() throws Exception {
+    Raw r = post(call("GenerateRandom", "{\"NumberOfBytes\":12}"), UnaryOperator.identity());
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body().get("Plaintext").binaryValue()).hasSize(12);
+    assertThat(r.headers().get("x-amzn-requestid")).hasSize(1);
+  }
+
+  @Test
+  void aSkewedClockIsSignatureExpired() throws Exception {
+    int before = ops.totalCalls();
+    Raw r = post(call("GenerateRandom", "{}").at(Instant.now().minus(Duration.ofMinutes(6))), UnaryOperator.identity());
+    assertError(r, 400, "InvalidSignatureException", "Signature expired: ");
+    assertThat(r.message()).matches("Signature expired: \\d{8}T\\d{6}Z is now earlier than \\d{8}T\\d{6}Z \\(\\d{8}T\\d{6}Z - 5 min\\.\\)");
+    Raw ahead = post(call("GenerateRandom", "{}").at(Instant.now().plus(Duration.ofMinutes(6))), UnaryOperator.identity());
+    assertError(ahead, 400, "InvalidSignatureException", "Signature not yet current: ");
+    assertThat(ops.totalCalls()).isEqualTo(before);
+  }
+
+  @Test
+  void aBodyAlteredAfterSigningIsRefused() throws Exception {
+    int before = ops.totalCalls();
+    Raw r = post(call("GenerateRandom", "{\"NumberOfBytes\":12}"), b -> b.replace("12", "13"));
+    assertError(r, 400, "InvalidSignatureException", "The request signature we calculated does not match");
+    assertThat(ops.totalCalls()).isEqualTo(before);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "malformed JSON        | GenerateRandom     | {not json                  | 400 | SerializationException    | not valid JSON",
+      "a JSON array          | GenerateRandom     | [1]                        | 400 | SerializationException    | must be a JSON object",
+      "a string for a number | GenerateRandom     | {\"NumberOfBytes\":\"8\"}  | 400 | SerializationException    | NumberOfBytes",
+      "an unknown member     | GenerateRandom     | {\"Bytes\":8}              | 400 | SerializationException    | Unknown member 'Bytes'",
+      "the service's check   | GenerateRandom     | {\"NumberOfBytes\":2000}   | 400 | ValidationException       | Member must have value less than or equal to 1024",
+      "an unknown target     | Nope               | {}                         | 400 | UnknownOperationException | Unknown operation 'Nope'",
+      "an unexpected failure | ScheduleKeyDeletion| {}                         | 500 | KMSInternalException      | internal error"})
+  void badRequestsGetAwsErrors(String name, String operation, String body, int status, String type, String message) throws Exception {
+    Raw r = post(call(operation, body), UnaryOperator.identity());
+    assertError(r, status, type, message);
+    assertThat(r.message()).doesNotContain("Exception:", "\tat ", "io.hsmkit", "s3cr3t");
+  }
+
+  @Test
+  void aMissingOrForeignTargetIsAnUnknownOperation() throws Exception {
+    assertError(post(new SdkSigning.Call(endpoint.uri(), null, "{}", StubCredentials.AKID, StubCredentials.SECRET, "us-east-1", "kms", null),
+        UnaryOperator.identity()), 400, "UnknownOperationException", "X-Amz-Target header is missing");
+    assertError(post(new SdkSigning.Call(endpoint.uri(), "DynamoDB_20120810.ListTables", "{}", StubCredentials.AKID, StubCredentials.SECRET,
+        "us-east-1", "kms", null), UnaryOperator.identity()), 400, "UnknownOperationException", "expected TrentService.<Operation>");
+  }
+
+  @Test
+  void anUnsignedRequestIsMissingAuthentication() throws Exception {
+    Raw r = send(HttpRequest.newBuilder(endpoint.uri()).header("X-Amz-Target", "TrentService.GenerateRandom")
+        .header("Content-Type", "application/x-amz-json-1.1").POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+    assertError(r, 400, "MissingAuthenticationTokenException", "Missing Authentication Token");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"GET", "PUT", "DELETE"})
+  void otherMethodsAreRefused(String method) throws Exception {
+    Raw r = send(HttpRequest.newBuilder(endpoint.uri()).method(method, HttpRequest.BodyPublishers.noBody()).build());
+    assertError(r, 400, "UnknownOperationException", "POST / only");
+  }
+
+  @Test
+  void anotherPathIsRefused() throws Exception {
+    Raw r = send(HttpRequest.newBuilder(endpoint.uri().resolve("/admin")).POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+    assertError(r, 400, "UnknownOperationException", "POST / only");
+  }
+
+  /** A declared Content-Length over the bound is refused at once: the client has sent only the headers. */
+  @Test
+  void anOversizedBodyIsRefusedBeforeItIsRead() throws Exception {
+    try (SSLSocket s = (SSLSocket) tls.clientSsl().getSocketFactory().createSocket("localhost", endpoint.port())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST / HTTP/1.1\r\nHost: localhost:" + endpoint.port() + "\r\nX-Amz-Target: TrentService.Encrypt\r\n"
+          + "Content-Type: application/x-amz-json-1.1\r\nContent-Length: " + (2 << 20) + "\r\n\r\n{\"Plaintext\":\"").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(in.readLine()).isEqualTo("HTTP/1.1 413 ");
+      String line;
+      boolean requestId = false;
+      while (!(line = in.readLine()).isEmpty()) {
+        requestId |= line.toLowerCase().startsWith("x-amzn-requestid: ");
+      }
+      assertThat(requestId).isTrue();
+      char[] body = new char[512];
+      int n = in.read(body);
+      assertThat(new String(body, 0, n)).contains("\"__type\":\"RequestEntityTooLargeException\"");
+    }
+  }
+
+  /** Without a Content-Length (chunked), the body is read until it passes the bound. */
+  @Test
+  void anOversizedChunkedBodyIsRefused() throws Exception {
+    int before = ops.totalCalls();
+    byte[] big = new byte[KmsEndpoint.DEFAULT_MAX_REQUEST_BYTES + 1];
+    java.util.Arrays.fill(big, (byte) ' ');
+    Raw r = send(HttpRequest.newBuilder(endpoint.uri()).header("X-Amz-Target", "TrentService.Encrypt")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build());
+    assertError(r, 413, "RequestEntityTooLargeException", "at most 1048576 bytes");
+    assertThat(ops.totalCalls()).isEqualTo(before);
+  }
+}
