@@ -54,7 +54,7 @@ import org.apache.tomcat.util.net.SSLHostConfigCertificate;
  * logged in) and the alias of a private key entry whose chain is the server certificate and its
  * CA; the private key stays in the token, and Tomcat's JSSE signs handshakes with it through the
  * HsmKit provider (which the endpoint registers after the JDK's providers if it is not
- * registered yet, and removes again on close). {@link EndpointCertificates} makes such an entry:
+ * registered yet, and removes again when the last endpoint that registered it closes). {@link EndpointCertificates} makes such an entry:
  * a CA whose key is generated in the token, and a server certificate for {@code localhost} and
  * {@code 127.0.0.1} signed by it; its PEM is what clients trust ({@code AWS_CA_BUNDLE}).
  * Plain HTTP ({@link Builder#plainHttp()}) is only served on a loopback address and only when
@@ -128,7 +128,7 @@ public final class KmsEndpoint implements AutoCloseable {
       throw new IllegalStateException("stopping the KMS endpoint", e);
     } finally {
       if (addedProvider != null) {
-        Security.removeProvider(addedProvider.getName());
+        unregister(addedProvider);
       }
       deleteTree(baseDir);
     }
@@ -227,13 +227,7 @@ public final class KmsEndpoint implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot make Tomcat's work directory", e);
       }
-      Provider added = null;
-      if (!plainHttp && Security.getProvider(keyStore.getProvider().getName()) == null) {
-        // JSSE finds the Signature for the token key through the provider list (delayed provider
-        // selection): HsmKit must be in it; after the JDK's providers, as the README advises.
-        Security.addProvider(keyStore.getProvider());
-        added = keyStore.getProvider();
-      }
+      Provider added = plainHttp ? null : register(keyStore.getProvider());
       Tomcat tomcat = new Tomcat();
       tomcat.setBaseDir(base.toString());
       Connector c = new Connector("org.apache.coyote.http11.Http11NioProtocol");
@@ -305,6 +299,45 @@ public final class KmsEndpoint implements AutoCloseable {
         case "EC" -> SSLHostConfigCertificate.Type.EC;
         default -> throw new IllegalStateException("a " + k.getAlgorithm() + " key cannot serve TLS here: use an RSA or EC key");
       };
+    }
+  }
+
+  /** Endpoints that registered each provider: the last one to close removes it again. */
+  private static final java.util.Map<String, Integer> REGISTERED = new java.util.HashMap<>();
+
+  /**
+   * JSSE finds the Signature for the token key through the provider list (delayed provider
+   * selection), so the KeyStore's provider must be in it: appended after the JDK's providers, as
+   * the README advises, unless it is registered already (then it is left alone, and returns null).
+   */
+  private static Provider register(Provider p) {
+    synchronized (REGISTERED) {
+      Integer n = REGISTERED.get(p.getName());
+      if (n != null) {
+        REGISTERED.put(p.getName(), n + 1);
+        return p;
+      }
+      if (Security.getProvider(p.getName()) != null) {
+        return null; // registered by the application: not ours to remove
+      }
+      Security.addProvider(p);
+      REGISTERED.put(p.getName(), 1);
+      return p;
+    }
+  }
+
+  private static void unregister(Provider p) {
+    synchronized (REGISTERED) {
+      Integer n = REGISTERED.get(p.getName());
+      if (n == null) {
+        return;
+      }
+      if (n > 1) {
+        REGISTERED.put(p.getName(), n - 1);
+      } else {
+        REGISTERED.remove(p.getName());
+        Security.removeProvider(p.getName());
+      }
     }
   }
 

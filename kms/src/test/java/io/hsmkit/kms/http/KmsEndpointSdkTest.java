@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.hsmkit.kms.Caller;
+import io.hsmkit.provider.keys.HsmKey;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -220,10 +221,16 @@ class KmsEndpointSdkTest {
 
   @Test
   void theTlsKeyStaysInTheTokenAndTheServerPresentsTheChain() throws Exception {
-    Key k = tls.keyStore.getKey(TlsFixture.TLS_ALIAS, null);
-    assertThat(k.getFormat()).isNull();
-    assertThat(k.getEncoded()).isNull();
-    assertThat(tls.keyStore.getKey(TlsFixture.CA_ALIAS, null).getEncoded()).isNull();
+    for (String alias : List.of(TlsFixture.TLS_ALIAS, TlsFixture.CA_ALIAS)) {
+      Key k = tls.keyStore.getKey(alias, null);
+      assertThat(k).isInstanceOf(HsmKey.class);
+      HsmKey hk = (HsmKey) k;
+      assertThat(hk.isTokenObject()).as(alias + " is a token object").isTrue();
+      assertThat(hk.isSensitive()).as(alias + " is sensitive").isTrue();
+      assertThat(hk.isExtractable()).as(alias + " is not extractable").isFalse();
+      assertThat(k.getFormat()).isNull(); // Tomcat copies only PKCS#8 keys into a software keystore
+      assertThat(k.getEncoded()).isNull();
+    }
     SSLContext ctx = tls.clientSsl();
     try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("localhost", endpoint.port())) {
       s.startHandshake();
@@ -236,6 +243,64 @@ class KmsEndpointSdkTest {
     // Issued again under the same aliases, ensure() finds them instead.
     assertThat(EndpointCertificates.ensure(tls.keyStore, tls.hsmkit, TlsFixture.CA_ALIAS, TlsFixture.TLS_ALIAS, List.of("localhost"),
         List.of(), Duration.ofDays(1)).server()).isEqualTo(tls.certs.server());
+  }
+
+  /** Two endpoints on one provider: closing one leaves the provider registered for the other. */
+  @Test
+  void aSecondEndpointOnTheSameTokenKeepsWorkingWhenTheFirstCloses() throws Exception {
+    KmsEndpoint second = KmsEndpoint.builder(ops, new SigV4Verifier(creds, "us-east-1", Clock.systemUTC())).https(tls.keyStore, TlsFixture.TLS_ALIAS).start();
+    try (KmsClient c = client(second.uri(), StubCredentials.AKID, StubCredentials.SECRET)) {
+      assertThat(c.generateRandom(b -> b.numberOfBytes(4)).plaintext().asByteArray()).hasSize(4);
+    } finally {
+      second.close();
+    }
+    assertThat(java.security.Security.getProvider(tls.hsmkit.getName())).as("still registered for the first endpoint").isNotNull();
+    try (KmsClient c = client(endpoint.uri(), StubCredentials.AKID, StubCredentials.SECRET)) {
+      assertThat(c.generateRandom(b -> b.numberOfBytes(4)).plaintext().asByteArray()).hasSize(4);
+    }
+  }
+
+  /**
+   * Concurrent SDK clients, each with its own connection pool (so handshakes are signed in the
+   * token in parallel): every call succeeds and every response carries its own request id.
+   */
+  @Test
+  void concurrentClients() throws Exception {
+    int clients = 16;
+    int callsEach = 40;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+    java.util.Set<String> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    long t0 = System.nanoTime();
+    try {
+      List<java.util.concurrent.Future<Integer>> done = new java.util.ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        int me = i;
+        done.add(pool.submit(() -> {
+          try (KmsClient c = client(endpoint.uri(), StubCredentials.AKID, StubCredentials.SECRET)) {
+            for (int j = 0; j < callsEach; j++) {
+              byte[] pt = (me + ":" + j).getBytes(StandardCharsets.UTF_8);
+              EncryptResponse e = c.encrypt(b -> b.keyId("alias/stub").plaintext(SdkBytes.fromByteArray(pt)));
+              DecryptResponse d = c.decrypt(b -> b.ciphertextBlob(e.ciphertextBlob()));
+              assertThat(d.plaintext().asByteArray()).isEqualTo(pt);
+              ids.add(e.responseMetadata().requestId());
+              ids.add(d.responseMetadata().requestId());
+            }
+          }
+          return callsEach * 2;
+        }));
+      }
+      int total = 0;
+      for (java.util.concurrent.Future<Integer> f : done) {
+        total += f.get(5, java.util.concurrent.TimeUnit.MINUTES);
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("concurrentClients: %d clients, %d calls in %.2f s (%.0f calls/s, handshakes included)%n", clients, total, seconds, total / seconds);
+      assertThat(ids).as("a distinct request id per call").hasSize(total);
+    } finally {
+      pool.shutdownNow();
+    }
+    var st = tls.hsmkit.tokenContext().pool().stats();
+    assertThat(st.leaked()).isZero();
   }
 
   // ---- raw requests, signed by the SDK's signer ----
