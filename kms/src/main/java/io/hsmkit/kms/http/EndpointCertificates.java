@@ -172,6 +172,27 @@ public final class EndpointCertificates {
     return new BigInteger(96, new SecureRandom()).setBit(95);
   }
 
+  /**
+   * Writes {@code certs} as trusted entries of a PKCS#12 trust store, for Java clients: the AWS
+   * SDK for Java v2 does not read {@code AWS_CA_BUNDLE} (the AWS CLI and the Python, Go and
+   * JavaScript SDKs do), but its HTTP clients use the JVM's default trust managers, so
+   * {@code -Djavax.net.ssl.trustStore=<file> -Djavax.net.ssl.trustStorePassword=<password>}
+   * makes a plain SDK program trust the endpoint. The password only guards the file's
+   * integrity: a trust store holds no secret.
+   */
+  public static void writeTrustStore(java.nio.file.Path file, char[] password, X509Certificate... certs) throws GeneralSecurityException, java.io.IOException {
+    KeyStore ts = KeyStore.getInstance("PKCS12");
+    ts.load(null, null);
+    for (int i = 0; i < certs.length; i++) {
+      ts.setCertificateEntry("hsmkit-kms-ca-" + i, certs[i]);
+    }
+    java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(tmp)) {
+      ts.store(out, password);
+    }
+    java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
   /** Certificates as PEM ({@code -----BEGIN CERTIFICATE-----}, 64 columns). */
   public static String pem(X509Certificate... certs) {
     StringBuilder b = new StringBuilder();

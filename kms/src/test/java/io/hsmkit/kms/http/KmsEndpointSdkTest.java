@@ -303,6 +303,35 @@ class KmsEndpointSdkTest {
     assertThat(st.leaked()).isZero();
   }
 
+  /**
+   * The export lines of {@link AwsEnvironment}, eval'd by bash, and nothing else: a plain SDK
+   * program in a child JVM (trusting the CA through the JVM's trust store, since the Java SDK
+   * does not read AWS_CA_BUNDLE) reaches the endpoint.
+   */
+  @Test
+  void evalOfTheExportLinesLetsAPlainSdkProgramCall() throws Exception {
+    java.nio.file.Path dir = tls.caPemFile.getParent();
+    java.nio.file.Path trustStore = dir.resolve("ca.p12");
+    EndpointCertificates.writeTrustStore(trustStore, "changeit".toCharArray(), tls.certs.ca());
+    java.io.StringWriter exports = new java.io.StringWriter();
+    AwsEnvironment.write(exports, endpoint.uri(), "us-east-1", StubCredentials.AKID, StubCredentials.SECRET.toCharArray(), tls.caPemFile);
+    java.nio.file.Path env = java.nio.file.Files.writeString(dir.resolve("env.sh"), exports.toString());
+    String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", "eval \"$(cat \"$1\")\"; exec \"$2\" -Djavax.net.ssl.trustStore=\"$3\" "
+        + "-Djavax.net.ssl.trustStorePassword=changeit -cp \"$4\" io.hsmkit.kms.http.PlainSdkProgram",
+        "sh", env.toString(), javaBin, trustStore.toString(), System.getProperty("java.class.path")).redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
+    pb.environment().put("AWS_CONFIG_FILE", dir.resolve("no-aws-config").toString());
+    pb.environment().put("AWS_SHARED_CREDENTIALS_FILE", dir.resolve("no-aws-credentials").toString());
+    int before = ops.calls("GenerateRandom");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).contains("random bytes: 24");
+    assertThat(ops.calls("GenerateRandom") - before).isEqualTo(1);
+  }
+
   // ---- raw requests, signed by the SDK's signer ----
 
   record Raw(int status, Map<String, List<String>> headers, JsonNode body) {
