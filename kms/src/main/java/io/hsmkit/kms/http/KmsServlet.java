@@ -47,6 +47,9 @@ final class KmsServlet extends HttpServlet {
   protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
     String requestId = UUID.randomUUID().toString();
     resp.setHeader(REQUEST_ID, requestId);
+    // The clock SigV4 is checked against: an AWS SDK whose clock is off compares it with its own
+    // after "Signature expired" and corrects its skew, as it does with AWS.
+    resp.setDateHeader("Date", verifier.clock().millis());
     String operation = null;
     try {
       if (!"POST".equals(req.getMethod())) {

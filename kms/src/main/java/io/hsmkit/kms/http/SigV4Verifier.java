@@ -91,6 +91,11 @@ public final class SigV4Verifier {
     return region;
   }
 
+  /** The clock requests are checked against (the endpoint sends it as its {@code Date}). */
+  public Clock clock() {
+    return clock;
+  }
+
   /**
    * A request as received: method, the path and query exactly as on the wire (percent-encoded;
    * query without {@code ?}, null for none), the headers by name (any case; several values of

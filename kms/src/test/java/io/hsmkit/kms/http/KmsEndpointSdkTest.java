@@ -245,6 +245,21 @@ class KmsEndpointSdkTest {
         List.of(), Duration.ofDays(1)).server()).isEqualTo(tls.certs.server());
   }
 
+  /**
+   * A client whose clock is 10 minutes behind the server's: the first attempt is "Signature
+   * expired", and the SDK, seeing the server's Date, corrects its skew and succeeds, as with AWS.
+   */
+  @Test
+  void theSdkCorrectsItsClockSkewFromTheDateHeader() throws Exception {
+    Clock serverAhead = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10));
+    try (KmsEndpoint skewed = KmsEndpoint.builder(ops, new SigV4Verifier(creds, "us-east-1", serverAhead)).https(tls.keyStore, TlsFixture.TLS_ALIAS).start();
+        KmsClient c = client(skewed.uri(), StubCredentials.AKID, StubCredentials.SECRET)) {
+      int before = ops.calls("GenerateRandom");
+      assertThat(c.generateRandom(b -> b.numberOfBytes(8)).plaintext().asByteArray()).hasSize(8);
+      assertThat(ops.calls("GenerateRandom") - before).isEqualTo(1);
+    }
+  }
+
   /** Two endpoints on one provider: closing one leaves the provider registered for the other. */
   @Test
   void aSecondEndpointOnTheSameTokenKeepsWorkingWhenTheFirstCloses() throws Exception {
