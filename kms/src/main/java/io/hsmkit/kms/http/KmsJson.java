@@ -65,7 +65,7 @@ public final class KmsJson {
     epochSeconds.addDeserializer(Instant.class, new EpochSecondsDeserializer());
     JsonMapper m = JsonMapper.builder()
         .propertyNamingStrategy(PropertyNamingStrategies.UPPER_CAMEL_CASE)
-        .serializationInclusion(JsonInclude.Include.NON_NULL)
+        .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
         .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)

@@ -38,7 +38,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.retry.RetryMode;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.DecryptResponse;
@@ -52,7 +52,7 @@ import software.amazon.awssdk.services.kms.model.KmsInternalException;
 import software.amazon.awssdk.services.kms.model.NotFoundException;
 
 /**
- * The endpoint driven by the real AWS SDK for Java v2 (KmsClient, Apache HTTP client, HTTPS
+ * The endpoint driven by the real AWS SDK for Java v2 (KmsClient, Apache HttpClient 5, HTTPS
  * trusting only the CA that {@link EndpointCertificates} made in a fresh token), and by raw HTTP
  * requests signed with the SDK's own SigV4 signer for what the SDK cannot be made to send.
  */
@@ -98,7 +98,7 @@ class KmsEndpointSdkTest {
         .endpointOverride(uri)
         .region(Region.US_EAST_1)
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(akid, secret)))
-        .httpClientBuilder(ApacheHttpClient.builder().tlsTrustManagersProvider(() -> trust))
+        .httpClientBuilder(Apache5HttpClient.builder().tlsTrustManagersProvider(() -> trust))
         .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD))
         .build();
   }
