@@ -1,0 +1,91 @@
+package io.hsmkit.kms.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.hsmkit.kms.Caller;
+import io.hsmkit.kms.KmsError;
+import io.hsmkit.kms.KmsException;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The convention-based adapter from a service object to {@link KmsOperations}. */
+class ServiceOperationsTest {
+  public record EncryptRequest(String keyId, byte[] plaintext) {}
+
+  public record EncryptResponse(String keyId, byte[] ciphertextBlob) {}
+
+  public record ReEncryptRequest(byte[] ciphertextBlob) {}
+
+  public record ReEncryptResponse(byte[] ciphertextBlob) {}
+
+  public record DisableKeyRequest(String keyId) {}
+
+  public record Other(String keyId) {}
+
+  /** Shaped like the core's KmsService. */
+  public static final class Service {
+    public EncryptResponse encrypt(Caller caller, EncryptRequest r) {
+      if ("missing".equals(r.keyId())) {
+        throw new KmsException(KmsError.NOT_FOUND, "Key 'missing' does not exist");
+      }
+      return new EncryptResponse(r.keyId() + "@" + caller.accountId(), r.plaintext());
+    }
+
+    public ReEncryptResponse reEncrypt(Caller caller, ReEncryptRequest r) {
+      throw new IllegalStateException("bug");
+    }
+
+    /** An operation with an empty response. */
+    public Object disableKey(Caller caller, DisableKeyRequest r) {
+      return null;
+    }
+
+    /** Not an operation: the request type does not match the name. */
+    public String describe(Caller caller, Other o) {
+      return "no";
+    }
+
+    /** Not an operation: one parameter. */
+    public String listKeys(Caller caller) {
+      return "no";
+    }
+
+    String hidden(Caller caller, EncryptRequest r) {
+      return "no";
+    }
+  }
+
+  static final Caller CALLER = Caller.of("arn:aws:iam::111122223333:user/alice", "111122223333", null);
+
+  @Test
+  void findsTheOperationsByConvention() {
+    ServiceOperations ops = ServiceOperations.of(new Service());
+    assertThat(ops.operations()).containsExactlyInAnyOrder("Encrypt", "ReEncrypt", "DisableKey");
+  }
+
+  @Test
+  void readsTheRequestAndReturnsTheResponse() {
+    ServiceOperations ops = ServiceOperations.of(new Service());
+    Object r = ops.invoke("Encrypt", KmsJson.parseBody("{\"KeyId\":\"k\",\"Plaintext\":\"AQID\"}".getBytes(StandardCharsets.UTF_8)), CALLER, "rid");
+    assertThat(new String(KmsJson.write(r), StandardCharsets.UTF_8)).isEqualTo("{\"KeyId\":\"k@111122223333\",\"CiphertextBlob\":\"AQID\"}");
+    assertThat(ops.invoke("DisableKey", KmsJson.parseBody(new byte[0]), CALLER)).isNull();
+  }
+
+  @Test
+  void errorsComeThroughUnchanged() {
+    ServiceOperations ops = ServiceOperations.of(new Service());
+    assertThatThrownBy(() -> ops.invoke("Encrypt", KmsJson.parseBody("{\"KeyId\":\"missing\"}".getBytes(StandardCharsets.UTF_8)), CALLER))
+        .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.NOT_FOUND));
+    assertThatThrownBy(() -> ops.invoke("ReEncrypt", KmsJson.parseBody(new byte[0]), CALLER)).isInstanceOf(IllegalStateException.class).hasMessage("bug");
+    assertThatThrownBy(() -> ops.invoke("Encrypt", KmsJson.parseBody("{\"Key\":1}".getBytes(StandardCharsets.UTF_8)), CALLER))
+        .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.SERIALIZATION));
+    assertThatThrownBy(() -> ops.invoke("Describe", KmsJson.parseBody(new byte[0]), CALLER))
+        .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.UNKNOWN_OPERATION));
+  }
+
+  @Test
+  void aServiceWithoutOperationsIsRefused() {
+    assertThatThrownBy(() -> ServiceOperations.of(new Object())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no operation methods");
+  }
+}
