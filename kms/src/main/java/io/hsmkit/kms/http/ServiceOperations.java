@@ -41,18 +41,26 @@ public final class ServiceOperations implements KmsOperations {
   }
 
   /**
-   * Finds the operations of {@code service} (its class must be public, and so must the methods).
+   * Finds the operations of {@code services} (for example the KMS service and the custom key
+   * stores; their classes must be public, and so must the methods).
    *
-   * @throws IllegalArgumentException when the service has no such method, or two methods map to
+   * @throws IllegalArgumentException when a service has no such method, or two methods map to
    *     one operation
    */
-  public static ServiceOperations of(Object service) {
-    Objects.requireNonNull(service, "service");
-    MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+  public static ServiceOperations of(Object... services) {
     Map<String, Op> found = new TreeMap<>();
+    for (Object service : services) {
+      add(found, Objects.requireNonNull(service, "service"));
+    }
+    return new ServiceOperations(found);
+  }
+
+  private static void add(Map<String, Op> found, Object service) {
+    MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+    int before = found.size();
     for (Method m : service.getClass().getMethods()) {
       if (Modifier.isStatic(m.getModifiers()) || m.getParameterCount() != 2 || m.getParameterTypes()[0] != Caller.class
-          || m.getReturnType() == void.class || m.getDeclaringClass() == Object.class) {
+          || m.getDeclaringClass() == Object.class) {
         continue;
       }
       String op = Character.toUpperCase(m.getName().charAt(0)) + m.getName().substring(1);
@@ -62,18 +70,18 @@ public final class ServiceOperations implements KmsOperations {
       }
       MethodHandle h;
       try {
+        // A void method answers null, which the endpoint writes as {}.
         h = lookup.unreflect(m).bindTo(service).asType(MethodType.methodType(Object.class, Caller.class, Object.class));
       } catch (IllegalAccessException e) {
         throw new IllegalArgumentException("the operation method " + m + " is not accessible (its class must be public)", e);
       }
       if (found.put(op, new Op(h, request)) != null) {
-        throw new IllegalArgumentException(service.getClass().getName() + " has two methods for the operation " + op);
+        throw new IllegalArgumentException("two methods for the operation " + op + " (the second in " + service.getClass().getName() + ")");
       }
     }
-    if (found.isEmpty()) {
+    if (found.size() == before) {
       throw new IllegalArgumentException(service.getClass().getName() + " has no operation methods (XResponse x(Caller, XRequest))");
     }
-    return new ServiceOperations(found);
   }
 
   @Override

@@ -37,8 +37,10 @@ class ServiceOperationsTest {
     }
 
     /** An operation with an empty response. */
-    public Object disableKey(Caller caller, DisableKeyRequest r) {
-      return null;
+    public void disableKey(Caller caller, DisableKeyRequest r) {
+      if ("missing".equals(r.keyId())) {
+        throw new KmsException(KmsError.NOT_FOUND, "no such key");
+      }
     }
 
     /** Not an operation: the request type does not match the name. */
@@ -56,6 +58,17 @@ class ServiceOperationsTest {
     }
   }
 
+  public record ConnectCustomKeyStoreRequest(String customKeyStoreId) {}
+
+  public record ConnectCustomKeyStoreResponse() {}
+
+  /** A second service object, as the custom key stores are. */
+  public static final class Stores {
+    public ConnectCustomKeyStoreResponse connectCustomKeyStore(Caller caller, ConnectCustomKeyStoreRequest r) {
+      return new ConnectCustomKeyStoreResponse();
+    }
+  }
+
   static final Caller CALLER = Caller.of("arn:aws:iam::111122223333:user/alice", "111122223333", null);
 
   @Test
@@ -69,7 +82,9 @@ class ServiceOperationsTest {
     ServiceOperations ops = ServiceOperations.of(new Service());
     Object r = ops.invoke("Encrypt", KmsJson.parseBody("{\"KeyId\":\"k\",\"Plaintext\":\"AQID\"}".getBytes(StandardCharsets.UTF_8)), CALLER, "rid");
     assertThat(new String(KmsJson.write(r), StandardCharsets.UTF_8)).isEqualTo("{\"KeyId\":\"k@111122223333\",\"CiphertextBlob\":\"AQID\"}");
-    assertThat(ops.invoke("DisableKey", KmsJson.parseBody(new byte[0]), CALLER)).isNull();
+    assertThat(ops.invoke("DisableKey", KmsJson.parseBody(new byte[0]), CALLER)).as("void: an empty response").isNull();
+    assertThatThrownBy(() -> ops.invoke("DisableKey", KmsJson.parseBody("{\"KeyId\":\"missing\"}".getBytes(StandardCharsets.UTF_8)), CALLER))
+        .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.NOT_FOUND));
   }
 
   @Test
@@ -82,6 +97,15 @@ class ServiceOperationsTest {
         .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.SERIALIZATION));
     assertThatThrownBy(() -> ops.invoke("Describe", KmsJson.parseBody(new byte[0]), CALLER))
         .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.UNKNOWN_OPERATION));
+  }
+
+  @Test
+  void severalServicesMakeOneTable() {
+    ServiceOperations ops = ServiceOperations.of(new Service(), new Stores());
+    assertThat(ops.operations()).containsExactlyInAnyOrder("Encrypt", "ReEncrypt", "DisableKey", "ConnectCustomKeyStore");
+    assertThat(new String(KmsJson.write(ops.invoke("ConnectCustomKeyStore", KmsJson.parseBody("{\"CustomKeyStoreId\":\"cks-1\"}".getBytes(StandardCharsets.UTF_8)), CALLER)),
+        StandardCharsets.UTF_8)).isEqualTo("{}");
+    assertThatThrownBy(() -> ServiceOperations.of(new Service(), new Service())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("two methods");
   }
 
   @Test
