@@ -262,6 +262,12 @@ public final class KmsEndpoint implements AutoCloseable {
       tomcat.getHost().getPipeline().addValve(quiet);
 
       Context ctx = tomcat.addContext("", base.resolve("webapps").toString());
+      if (ctx instanceof org.apache.catalina.core.StandardContext sc) {
+        // No web application is loaded, so there is nothing for Tomcat's leak hunt to clear at
+        // stop (and on Java 17 it would only warn that it cannot look without --add-opens).
+        sc.setClearReferencesThreadLocals(false);
+        sc.setClearReferencesRmiTargets(false);
+      }
       Tomcat.addServlet(ctx, "kms", new KmsServlet(operations, verifier, maxRequestBytes)).addMapping("/*");
 
       String host = address.isLoopbackAddress() || address.isAnyLocalAddress() ? "localhost"
