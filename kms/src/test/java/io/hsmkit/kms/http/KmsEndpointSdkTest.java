@@ -347,6 +347,35 @@ class KmsEndpointSdkTest {
     assertThat(ops.calls("GenerateRandom") - before).isEqualTo(1);
   }
 
+  /**
+   * curl's own SigV4 ({@code --aws-sigv4}), a third implementation besides the SDK's and ours,
+   * with the CA PEM as its trust: the README's one-line smoke test of a running endpoint.
+   */
+  @ParameterizedTest(name = "curl --aws-sigv4 with secret {0}")
+  @CsvSource({
+      "hsmkit/test+Secret0000000000000000000000, 200, ",
+      "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, 400, InvalidSignatureException"})
+  void curlWithItsOwnSigV4(String secret, int status, String type) throws Exception {
+    if (!new java.io.File("/usr/bin/curl").canExecute()) {
+      throw new IllegalStateException("curl is missing: apt-get install curl");
+    }
+    Process p = new ProcessBuilder("curl", "-sS", "--cacert", tls.caPemFile.toString(), "--aws-sigv4", "aws:amz:us-east-1:kms",
+        "--user", StubCredentials.AKID + ":" + secret, "-H", "X-Amz-Target: TrentService.GenerateRandom",
+        "-H", "Content-Type: application/x-amz-json-1.1", "-d", "{\"NumberOfBytes\":16}", "-w", "\n%{http_code}", endpoint.uri().toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    String[] lines = out.split("\n");
+    assertThat(Integer.parseInt(lines[lines.length - 1].trim())).as(out).isEqualTo(status);
+    JsonNode body = KmsJson.mapper().readTree(lines[0]);
+    if (status == 200) {
+      assertThat(body.get("Plaintext").binaryValue()).hasSize(16);
+    } else {
+      assertThat(body.get("__type").asText()).isEqualTo(type);
+    }
+  }
+
   // ---- raw requests, signed by the SDK's signer ----
 
   record Raw(int status, Map<String, List<String>> headers, JsonNode body) {
