@@ -11,7 +11,9 @@ import java.util.Objects;
  * {@code export NAME='value'} line each, so that {@code eval "$(hsmkit serve ...)"} in a POSIX
  * shell (or any SDK reading the environment) picks them up: {@code AWS_ENDPOINT_URL_KMS},
  * {@code AWS_REGION}, {@code AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY},
- * {@code AWS_CA_BUNDLE}.
+ * {@code AWS_CA_BUNDLE}; and {@code AWS_DEFAULT_REGION} beside {@code AWS_REGION}, because the
+ * AWS CLI v1 and boto3 (botocore) read only that one (seen here: aws-cli 1.45 without it says
+ * "You must specify a region").
  *
  * <p>Values are single-quoted for the shell (a {@code '} inside becomes {@code '\''}), so no
  * value is ever expanded or split. The secret is written from its {@code char[]} straight to the
@@ -21,7 +23,7 @@ public final class AwsEnvironment {
   private AwsEnvironment() {}
 
   /**
-   * Writes the five lines.
+   * Writes the lines (five for plain HTTP, six with a CA bundle).
    *
    * @param caBundle a file holding the CA certificate as PEM ({@link EndpointCertificates.Issued#caPem()}),
    *     or null for an endpoint on plain HTTP (then no {@code AWS_CA_BUNDLE} line)
@@ -37,6 +39,7 @@ public final class AwsEnvironment {
     }
     line(out, "AWS_ENDPOINT_URL_KMS", endpoint.toString().toCharArray());
     line(out, "AWS_REGION", region.toCharArray());
+    line(out, "AWS_DEFAULT_REGION", region.toCharArray());
     line(out, "AWS_ACCESS_KEY_ID", accessKeyId.toCharArray());
     line(out, "AWS_SECRET_ACCESS_KEY", secretAccessKey);
     if (caBundle != null) {

@@ -19,15 +19,15 @@ class AwsEnvironmentTest {
     StringWriter w = new StringWriter();
     AwsEnvironment.write(w, URI.create("https://localhost:8443"), "us-east-1", "AKIAHSMKITTEST000001", secret.toCharArray(), Path.of("/tmp/a b/ca.pem"));
     String script = w.toString();
-    assertThat(script.lines()).hasSize(5).allMatch(l -> l.startsWith("export AWS_"));
-    Process p = new ProcessBuilder("bash", "-c", "set -eu; eval \"$(cat)\"; printf '%s\\n' \"$AWS_ENDPOINT_URL_KMS\" \"$AWS_REGION\" "
+    assertThat(script.lines()).hasSize(6).allMatch(l -> l.startsWith("export AWS_"));
+    Process p = new ProcessBuilder("bash", "-c", "set -eu; eval \"$(cat)\"; printf '%s\\n' \"$AWS_ENDPOINT_URL_KMS\" \"$AWS_REGION\" \"$AWS_DEFAULT_REGION\" "
         + "\"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_CA_BUNDLE\"").redirectErrorStream(true).start();
     p.getOutputStream().write(script.getBytes(StandardCharsets.UTF_8));
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isZero();
-    assertThat(out).isEqualTo(String.join("\n", "https://localhost:8443", "us-east-1", "AKIAHSMKITTEST000001", secret, "/tmp/a b/ca.pem") + "\n");
+    assertThat(out).isEqualTo(String.join("\n", "https://localhost:8443", "us-east-1", "us-east-1", "AKIAHSMKITTEST000001", secret, "/tmp/a b/ca.pem") + "\n");
   }
 
   @ParameterizedTest
