@@ -34,10 +34,28 @@ import java.util.TreeMap;
 public final class ServiceOperations implements KmsOperations {
   private record Op(MethodHandle handle, Class<?> requestType) {}
 
-  private final Map<String, Op> ops;
+  /**
+   * Runs one operation with the endpoint's request id in scope, for example so that the audit
+   * record's {@code requestID} is the {@code x-amzn-RequestId} the client got (the service's
+   * methods take no request id). Contract: call {@code work} exactly once, on this thread, and
+   * return what it returns (or let its exception through).
+   */
+  @FunctionalInterface
+  public interface RequestScope {
+    Object run(String requestId, java.util.function.Supplier<Object> work);
+  }
 
-  private ServiceOperations(Map<String, Op> ops) {
+  private final Map<String, Op> ops;
+  private final RequestScope scope;
+
+  private ServiceOperations(Map<String, Op> ops, RequestScope scope) {
     this.ops = Collections.unmodifiableMap(ops);
+    this.scope = scope;
+  }
+
+  /** The same operations, each run inside {@code scope} with the endpoint's request id. */
+  public ServiceOperations withRequestScope(RequestScope scope) {
+    return new ServiceOperations(ops, Objects.requireNonNull(scope, "scope"));
   }
 
   /**
@@ -52,7 +70,7 @@ public final class ServiceOperations implements KmsOperations {
     for (Object service : services) {
       add(found, Objects.requireNonNull(service, "service"));
     }
-    return new ServiceOperations(found);
+    return new ServiceOperations(found, null);
   }
 
   private static void add(Map<String, Op> found, Object service) {
@@ -87,6 +105,14 @@ public final class ServiceOperations implements KmsOperations {
   @Override
   public Set<String> operations() {
     return ops.keySet();
+  }
+
+  @Override
+  public Object invoke(String operation, JsonNode body, Caller caller, String requestId) {
+    if (scope == null) {
+      return invoke(operation, body, caller);
+    }
+    return scope.run(requestId, () -> invoke(operation, body, caller));
   }
 
   @Override

@@ -109,6 +109,26 @@ class ServiceOperationsTest {
   }
 
   @Test
+  void theRequestScopeSeesTheEndpointsRequestId() {
+    ThreadLocal<String> current = new ThreadLocal<>();
+    java.util.List<String> seen = new java.util.ArrayList<>();
+    KmsOperations ops = ServiceOperations.of(new Service()).withRequestScope((id, work) -> {
+      current.set(id);
+      try {
+        seen.add(id);
+        return work.get();
+      } finally {
+        current.remove();
+      }
+    });
+    ops.invoke("DisableKey", KmsJson.parseBody(new byte[0]), CALLER, "req-1");
+    assertThatThrownBy(() -> ops.invoke("Encrypt", KmsJson.parseBody("{\"KeyId\":\"missing\"}".getBytes(StandardCharsets.UTF_8)), CALLER, "req-2"))
+        .isInstanceOf(KmsException.class);
+    assertThat(seen).containsExactly("req-1", "req-2");
+    assertThat(current.get()).isNull();
+  }
+
+  @Test
   void aServiceWithoutOperationsIsRefused() {
     assertThatThrownBy(() -> ServiceOperations.of(new Object())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no operation methods");
   }
