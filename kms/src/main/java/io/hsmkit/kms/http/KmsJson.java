@@ -48,6 +48,12 @@ import java.util.stream.Collectors;
  * one ({@code 1700000000.123}), both ways; null members are left out of responses. Reading is
  * strict like AWS's deserializers: an unknown member, a string where a number belongs (or the
  * other way round), a timestamp given as a string, or trailing text is an error, never a guess.
+ *
+ * <p>A member whose AWS name starts with an acronym is the one exception to the naming rule:
+ * {@code AWSAccountId} needs {@code @JsonProperty("AWSAccountId")} on its component, since
+ * {@code awsAccountId} would map to {@code AwsAccountId}. A member the client sends that the
+ * request record lacks is a {@code SerializationException} naming it ("Unknown member
+ * 'DryRun'"), so a record should declare every member the AWS SDKs can send for its operation.
  */
 public final class KmsJson {
   private KmsJson() {}
