@@ -121,7 +121,7 @@ public final class EndpointCertificates {
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
       KeyPair caKeys = generate(hsmkit);
-      X500Name caName = new X500Name("CN=HsmKit KMS endpoint CA " + now.toEpochMilli() + ", O=HsmKit");
+      X500Name caName = name("CN=HsmKit KMS endpoint CA " + now.toEpochMilli() + ", O=HsmKit");
       JcaX509v3CertificateBuilder cab = new JcaX509v3CertificateBuilder(caName, serial(), from, until, caName, caKeys.getPublic());
       cab.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
       cab.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
@@ -131,7 +131,7 @@ public final class EndpointCertificates {
 
       KeyPair serverKeys = generate(hsmkit);
       String cn = dnsNames.isEmpty() ? addresses.get(0).getHostAddress() : dnsNames.get(0);
-      X500Name serverName = new X500Name("CN=" + cn + ", O=HsmKit");
+      X500Name serverName = name("CN=" + cn + ", O=HsmKit");
       JcaX509v3CertificateBuilder sb = new JcaX509v3CertificateBuilder(ca, serial(), from, until, serverName, serverKeys.getPublic());
       List<GeneralName> san = new ArrayList<>();
       for (String d : dnsNames) {
@@ -155,6 +155,11 @@ public final class EndpointCertificates {
     } catch (CertIOException | OperatorCreationException e) {
       throw new GeneralSecurityException("cannot make the endpoint's certificates: " + e.getMessage(), e);
     }
+  }
+
+  /** An RFC 2253 name (CN first) in the usual DER order (O before CN), as X500Principal encodes it. */
+  private static X500Name name(String rfc2253) {
+    return X500Name.getInstance(new javax.security.auth.x500.X500Principal(rfc2253).getEncoded());
   }
 
   private static KeyPair generate(Provider hsmkit) throws GeneralSecurityException {

@@ -240,9 +240,17 @@ class KmsEndpointSdkTest {
       leaf.verify(tls.certs.ca().getPublicKey());
       assertThat(leaf.getSubjectAlternativeNames().stream().map(l -> (Object) l.get(1)).toList()).contains("localhost", "127.0.0.1");
     }
-    // Issued again under the same aliases, ensure() finds them instead.
+    // Asked again under the same aliases, ensure() finds them instead of issuing new ones.
     assertThat(EndpointCertificates.ensure(tls.keyStore, tls.hsmkit, TlsFixture.CA_ALIAS, TlsFixture.TLS_ALIAS, List.of("localhost"),
         List.of(), Duration.ofDays(1)).server()).isEqualTo(tls.certs.server());
+    // Under aliases that hold nothing, it issues a new CA and server certificate, found again afterwards.
+    assertThat(EndpointCertificates.existing(tls.keyStore, "other-ca", "other-tls")).isEmpty();
+    EndpointCertificates.Issued other = EndpointCertificates.ensure(tls.keyStore, tls.hsmkit, "other-ca", "other-tls", List.of("kms.internal"),
+        List.of(), Duration.ofDays(1));
+    assertThat(other.ca()).isNotEqualTo(tls.certs.ca());
+    assertThat(other.server().getSubjectX500Principal().getName()).startsWith("CN=kms.internal");
+    assertThat(EndpointCertificates.existing(tls.keyStore, "other-ca", "other-tls")).contains(other);
+    assertThat(EndpointCertificates.existing(tls.keyStore, TlsFixture.CA_ALIAS, "other-tls")).as("a server certificate of another CA").isEmpty();
   }
 
   /**
