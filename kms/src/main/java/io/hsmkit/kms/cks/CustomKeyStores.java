@@ -496,6 +496,21 @@ public final class CustomKeyStores implements AutoCloseable {
     }
   }
 
+  /** How long a call waits for a session of a store's token, unless the cluster's configuration says otherwise. */
+  static final int SESSION_WAIT_MILLIS = 5_000;
+
+  /**
+   * The provider configuration for a cluster: inline configurations get a {@code sessionWaitMillis}
+   * of {@value #SESSION_WAIT_MILLIS} when they have none, because the provider's default (30 s)
+   * would hold every KMS call to a vanished token for longer than the AWS SDKs wait for an answer.
+   */
+  static String providerConfig(String configText) {
+    if (configText.startsWith("--") && !configText.contains("sessionWaitMillis")) {
+      return configText + " sessionWaitMillis=" + SESSION_WAIT_MILLIS;
+    }
+    return configText;
+  }
+
   /** Logs in as kmsuser, rotates the PIN (kill-safe, see the class comment) and opens the provider. */
   private StoreKeyBacking establish(StoreRow row) throws ConnectFailure {
     String id = row.id;
@@ -557,7 +572,7 @@ public final class CustomKeyStores implements AutoCloseable {
       }
       HsmKitProvider provider;
       try {
-        provider = new HsmKitProvider(configText);
+        provider = new HsmKitProvider(providerConfig(configText));
       } catch (RuntimeException e) {
         throw new ConnectFailure(ConnectionErrorCode.NETWORK_ERRORS, false);
       }
@@ -630,7 +645,7 @@ public final class CustomKeyStores implements AutoCloseable {
     }
     HsmKitProvider provider;
     try {
-      provider = new HsmKitProvider(configText);
+      provider = new HsmKitProvider(providerConfig(configText));
     } catch (RuntimeException e) {
       throw new KmsException(KmsError.KMS_INVALID_STATE, "custom key store " + id + " cannot reach its token", e);
     }
