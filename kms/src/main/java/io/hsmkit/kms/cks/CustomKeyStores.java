@@ -615,9 +615,14 @@ public final class CustomKeyStores implements AutoCloseable {
   /** {@code pin} when it logs in, null when the token says it is wrong. */
   private static char[] login(Session s, char[] pin) throws ConnectFailure {
     try {
-      s.login(CKU.USER, pin);
+      // The raw C_Login: Session.login takes CKR_USER_ALREADY_LOGGED_IN as success, which checks no PIN.
+      s.raw().C_Login(s.handle(), CKU.USER, pin);
       return pin;
     } catch (Pkcs11Exception e) {
+      if (e.is(CKR.USER_ALREADY_LOGGED_IN)) {
+        // Someone else in this process logged the token in after our logout: the PIN cannot be checked.
+        throw new ConnectFailure(ConnectionErrorCode.USER_LOGGED_IN, false);
+      }
       if (e.isAny(CKR.PIN_INCORRECT, CKR.PIN_LEN_RANGE, CKR.PIN_INVALID)) {
         return null;
       }
