@@ -15,6 +15,8 @@ CREATE TABLE kms_custom_key_store (
   -- a PIN being rotated to: written before C_SetPIN, cleared after; tried when pin_current fails
   pin_pending       VARCHAR(512),
   failed_connects   INTEGER       NOT NULL DEFAULT 0,
+  -- +1 on every successful connect: a node whose open store is of an older epoch reopens it
+  conn_epoch        INTEGER       NOT NULL DEFAULT 0,
   created_ms        BIGINT        NOT NULL,
   state_changed_ms  BIGINT        NOT NULL,
   CONSTRAINT kms_cks_name_unique UNIQUE (cks_name)

@@ -91,7 +91,11 @@ public final class CustomKeyStores implements AutoCloseable {
   private final ToIntFunction<String> keyCountInStore;
   private final PinSealer sealer;
   private final SecureRandom random = new SecureRandom();
-  private final ConcurrentHashMap<String, StoreKeyBacking> live = new ConcurrentHashMap<>();
+  /** The stores open in this instance, with the connect epoch they were opened in. */
+  private final ConcurrentHashMap<String, Open> live = new ConcurrentHashMap<>();
+
+  /** A store open here: its backing and the database's connect epoch when it was opened. */
+  private record Open(StoreKeyBacking backing, int epoch) {}
   private final Object attachLock = new Object();
   /** Test seam: called around C_SetPIN, to kill a process at those points. */
   volatile RotationProbe probe = RotationProbe.NONE;
@@ -371,19 +375,19 @@ public final class CustomKeyStores implements AutoCloseable {
       });
       return new ConnectCustomKeyStoreResponse();
     }
-    boolean kept = db.inTransaction(c -> {
+    Integer epoch = db.inTransaction(c -> {
       StoreRow s = lock(c, id);
       if (s.state != ConnectionState.CONNECTING) {
-        return false;
+        return null;
       }
-      exec(c, "UPDATE kms_custom_key_store SET failed_connects = 0 WHERE cks_id = ?", id);
+      exec(c, "UPDATE kms_custom_key_store SET failed_connects = 0, conn_epoch = conn_epoch + 1 WHERE cks_id = ?", id);
       setState(c, id, ConnectionState.CONNECTED, null);
-      return true;
+      return s.epoch + 1;
     });
-    if (kept) {
-      StoreKeyBacking old = live.put(id, backing);
-      if (old != null && old != backing) {
-        old.close();
+    if (epoch != null) {
+      Open old = live.put(id, new Open(backing, epoch));
+      if (old != null) {
+        old.backing.close();
       }
     } else {
       backing.close();
@@ -404,9 +408,9 @@ public final class CustomKeyStores implements AutoCloseable {
       }
       return s.state;
     });
-    StoreKeyBacking b = live.remove(id);
-    if (b != null) {
-      b.close();
+    Open o = live.remove(id);
+    if (o != null) {
+      o.backing.close();
     }
     if (was == ConnectionState.CONNECTED) {
       db.inTransaction(c -> {
@@ -448,24 +452,29 @@ public final class CustomKeyStores implements AutoCloseable {
     }
     s = s.viewAt(clock.millis());
     if (s.state != ConnectionState.CONNECTED) {
-      StoreKeyBacking stale = live.remove(id); // disconnected by another node
+      Open stale = live.remove(id); // disconnected by another node
       if (stale != null) {
-        stale.close();
+        stale.backing.close();
       }
       throw new KmsException(KmsError.KEY_UNAVAILABLE, "custom key store " + id + " is " + s.state
           + (s.state == ConnectionState.FAILED && s.error != null ? " (" + s.error + ")" : "") + ": its keys are unavailable until it is connected");
     }
-    StoreKeyBacking b = live.get(id);
-    if (b != null && !b.isClosed()) {
-      return b;
+    Open o = live.get(id);
+    if (o != null && o.epoch == s.epoch && !o.backing.isClosed()) {
+      return o.backing;
     }
     synchronized (attachLock) {
-      b = live.get(id);
-      if (b != null && !b.isClosed()) {
-        return b;
+      o = live.get(id);
+      if (o != null && o.epoch == s.epoch && !o.backing.isClosed()) {
+        return o.backing;
       }
-      b = attach(s);
-      live.put(id, b);
+      if (o != null) {
+        // Reconnected (so the PIN rotated) by another node since this one opened it: reopen.
+        live.remove(id);
+        o.backing.close();
+      }
+      StoreKeyBacking b = attach(s);
+      live.put(id, new Open(b, s.epoch));
       return b;
     }
   }
@@ -474,9 +483,9 @@ public final class CustomKeyStores implements AutoCloseable {
   @Override
   public void close() {
     for (String id : List.copyOf(live.keySet())) {
-      StoreKeyBacking b = live.remove(id);
-      if (b != null) {
-        b.close();
+      Open o = live.remove(id);
+      if (o != null) {
+        o.backing.close();
       }
     }
   }
@@ -801,17 +810,17 @@ public final class CustomKeyStores implements AutoCloseable {
   // ------------------------------------------------------------------ rows
 
   private static final String COLUMNS = "cks_id, cks_name, cluster_id, trust_anchor, store_type, conn_state, conn_error, pin_current,"
-      + " pin_pending, failed_connects, created_ms, state_changed_ms";
+      + " pin_pending, failed_connects, created_ms, state_changed_ms, conn_epoch";
 
   /** One row of kms_custom_key_store. */
   private record StoreRow(String id, String name, String clusterId, String trustAnchor, String type, ConnectionState state,
-      ConnectionErrorCode error, byte[] pinCurrent, byte[] pinPending, int failedConnects, long createdMs, long stateChangedMs) {
+      ConnectionErrorCode error, byte[] pinCurrent, byte[] pinPending, int failedConnects, long createdMs, long stateChangedMs, int epoch) {
     static StoreRow of(ResultSet rs) throws SQLException {
       String err = rs.getString(7);
       String pend = rs.getString(9);
       return new StoreRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
           ConnectionState.valueOf(rs.getString(6)), err == null ? null : ConnectionErrorCode.valueOf(err), unb64(rs.getString(8)),
-          pend == null ? null : unb64(pend), rs.getInt(10), rs.getLong(11), rs.getLong(12));
+          pend == null ? null : unb64(pend), rs.getInt(10), rs.getLong(11), rs.getLong(12), rs.getInt(13));
     }
 
     /** The row as it counts at {@code nowMs}: a transition older than STALE_TRANSITION was abandoned. */
@@ -829,7 +838,7 @@ public final class CustomKeyStores implements AutoCloseable {
     }
 
     StoreRow with(ConnectionState s, ConnectionErrorCode e) {
-      return new StoreRow(id, name, clusterId, trustAnchor, type, s, e, pinCurrent, pinPending, failedConnects, createdMs, stateChangedMs);
+      return new StoreRow(id, name, clusterId, trustAnchor, type, s, e, pinCurrent, pinPending, failedConnects, createdMs, stateChangedMs, epoch);
     }
 
     @Override

@@ -431,4 +431,93 @@ class CustomKeyStoresTest {
     connect(s, id);
     assertThat(entry(s, id).connectionState()).isEqualTo(ConnectionState.CONNECTED);
   }
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void aSecondNodeFollowsDisconnectsAndReconnects(Kind kind) {
+    Database db = TestDatabases.fresh(kind);
+    CustomKeyStores a = stores(db);
+    CustomKeyStores b = stores(db);
+    String id = create(a, "two nodes", "c3");
+    String label = "arn:aws:kms:eu-west-1:111122223333:key/two-nodes";
+    connect(a, id);
+    a.backing(id).createAes256(label);
+    KeyBacking onB = b.backing(id);
+    assertThat(onB.find(label)).isNotNull();
+    assertThat(b.backing(id)).isSameAs(onB);
+    // A disconnects: B's keys are unavailable too.
+    disconnect(a, id);
+    fails(KmsError.KEY_UNAVAILABLE, "DISCONNECTED", () -> b.backing(id));
+    fails(KmsError.KEY_UNAVAILABLE, id, () -> onB.find(label));
+    // A reconnects (the PIN rotates again): B opens the store anew with the new PIN.
+    connect(a, id);
+    KeyBacking again = b.backing(id);
+    assertThat(again).isNotSameAs(onB);
+    assertThat(again.find(label)).isNotNull();
+    // Even when B did not look in between.
+    disconnect(a, id);
+    connect(a, id);
+    KeyBacking third = b.backing(id);
+    assertThat(third).isNotSameAs(again);
+    assertThat(third.find(label)).isNotNull();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void concurrentConnectsConnectOnce(Kind kind) throws Exception {
+    Database db = TestDatabases.fresh(kind);
+    CustomKeyStores a = stores(db);
+    CustomKeyStores b = stores(db);
+    String id = create(a, "racing", "c2");
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        CustomKeyStores node = i % 2 == 0 ? a : b;
+        fs.add(pool.submit(() -> connect(node, id)));
+      }
+      for (var f : fs) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(entry(a, id).connectionState()).isEqualTo(ConnectionState.CONNECTED);
+    String label = "arn:aws:kms:eu-west-1:111122223333:key/racing";
+    a.backing(id).createAes256(label);
+    assertThat(b.backing(id).find(label)).isNotNull();
+    // One rotation happened and was recorded: the store connects again after a disconnect.
+    disconnect(b, id);
+    connect(b, id);
+    assertThat(entry(b, id).connectionState()).isEqualTo(ConnectionState.CONNECTED);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void pinsAreSealedAndBoundToTheirStore(Kind kind) {
+    Database db = TestDatabases.fresh(kind);
+    CustomKeyStores s = stores(db);
+    String pin = CksFixture.initialPin("c1");
+    String id = create(s, "sealed", "c1");
+    String stored = db.inTransaction(c -> {
+      try (var st = c.prepareStatement("SELECT pin_current FROM kms_custom_key_store WHERE cks_id = ?")) {
+        st.setString(1, id);
+        try (var rs = st.executeQuery()) {
+          rs.next();
+          return rs.getString(1);
+        }
+      }
+    });
+    byte[] sealed = java.util.Base64.getDecoder().decode(stored);
+    assertThat(stored).doesNotContain(pin);
+    assertThat(new String(sealed, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain(pin);
+    assertThat(sealed[0]).isEqualTo((byte) 1);
+    assertThat(fx.sealer().open(sealed, id)).containsExactly(pin.toCharArray());
+    fails(KmsError.KMS_INTERNAL, "does not open", () -> fx.sealer().open(sealed, "cks-00000000000000000"));
+    byte[] flipped = sealed.clone();
+    flipped[flipped.length - 1] ^= 1;
+    fails(KmsError.KMS_INTERNAL, "does not open", () -> fx.sealer().open(flipped, id));
+    fails(KmsError.KMS_INTERNAL, "malformed", () -> fx.sealer().open(java.util.Arrays.copyOf(sealed, 20), id));
+    // Two seals of one PIN differ (a fresh IV each time).
+    assertThat(fx.sealer().seal(pin.toCharArray(), id)).isNotEqualTo(fx.sealer().seal(pin.toCharArray(), id));
+  }
 }
