@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -200,9 +199,5 @@ final class CksFixture {
     void advance(Duration d) {
       now = now.plus(d);
     }
-  }
-
-  static List<String> lines(String s) {
-    return new ArrayList<>(s.lines().toList());
   }
 }
