@@ -75,6 +75,8 @@ import java.util.function.ToIntFunction;
  * only. Thread-safe; every state change is one database transaction.
  */
 public final class CustomKeyStores implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(CustomKeyStores.class.getName());
+
   /** Failed connects in a row (wrong PIN) after which the store is USER_LOCKED_OUT. */
   public static final int MAX_FAILED_CONNECTS = 3;
   /** How long a CONNECTING or DISCONNECTING may last before it counts as abandoned. */
@@ -345,10 +347,20 @@ public final class CustomKeyStores implements AutoCloseable {
     if (row == null) {
       return new ConnectCustomKeyStoreResponse();
     }
-    StoreKeyBacking backing;
+    StoreKeyBacking backing = null;
+    ConnectFailure failure = null;
     try {
       backing = establish(row);
     } catch (ConnectFailure f) {
+      failure = f;
+    } catch (RuntimeException e) {
+      // Never leave the store CONNECTING: anything unforeseen is FAILED/INTERNAL_ERROR, as AWS
+      // reports its own internal errors. The message names no secret (none is in our exceptions).
+      LOG.log(System.Logger.Level.WARNING, "connecting custom key store {0} failed: {1}", id, e.toString());
+      failure = new ConnectFailure(ConnectionErrorCode.INTERNAL_ERROR, false);
+    }
+    if (failure != null) {
+      ConnectFailure f = failure;
       db.inTransaction(c -> {
         StoreRow s = lock(c, id);
         if (s.state != ConnectionState.CONNECTING) {

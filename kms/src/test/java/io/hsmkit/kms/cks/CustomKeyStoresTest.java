@@ -296,17 +296,26 @@ class CustomKeyStoresTest {
 
   @ParameterizedTest
   @EnumSource(Kind.class)
-  void connectFailuresNameTheCause(Kind kind) {
+  void connectFailuresNameTheCause(Kind kind) throws Exception {
     Map<String, String> clusters = new HashMap<>(fx.clusters());
     clusters.put("cluster-gone", CksFixture.config(fx.library, "no-such-token"));
     clusters.put("cluster-nolib", CksFixture.config("/nonexistent/libpkcs11.so", "c3"));
+    java.nio.file.Path file = java.nio.file.Path.of(fx.token.conf()).resolveSibling("cluster-" + kind + ".cfg");
+    java.nio.file.Files.writeString(file, "library = " + fx.library + "\ntokenLabel = c3\n");
+    clusters.put("cluster-file", file.toString());
     Database db = TestDatabases.fresh(kind);
     CustomKeyStores s = stores(db, clusters);
+    // A configuration file that disappears after start: FAILED/INTERNAL_ERROR, never stuck in CONNECTING.
+    java.nio.file.Files.delete(file);
     Function<String, String> make = cluster -> s.create(new CreateCustomKeyStoreRequest("store " + cluster, cluster, CksFixture.trustAnchor(),
         "password", null)).customKeyStoreId();
     String gone = make.apply("cluster-gone");
     String nolib = make.apply("cluster-nolib");
     String c2 = make.apply("cluster-c2");
+    String fileGone = make.apply("cluster-file");
+    connect(s, fileGone);
+    assertThat(entry(s, fileGone).connectionState()).isEqualTo(ConnectionState.FAILED);
+    assertThat(entry(s, fileGone).connectionErrorCode()).isEqualTo(ConnectionErrorCode.INTERNAL_ERROR);
     connect(s, gone);
     connect(s, nolib);
     assertThat(entry(s, gone).connectionErrorCode()).isEqualTo(ConnectionErrorCode.INSUFFICIENT_CLOUDHSM_HSMS);
@@ -314,6 +323,7 @@ class CustomKeyStoresTest {
     // A node whose configuration no longer has the cluster.
     Map<String, String> fewer = new HashMap<>(clusters);
     fewer.remove("cluster-c2");
+    fewer.remove("cluster-file");
     CustomKeyStores other = stores(db, fewer);
     connect(other, c2);
     assertThat(entry(other, c2).connectionErrorCode()).isEqualTo(ConnectionErrorCode.CLUSTER_NOT_FOUND);
