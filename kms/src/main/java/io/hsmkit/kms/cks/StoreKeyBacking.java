@@ -31,6 +31,9 @@ import java.util.Objects;
  * the token is back, because the provider's session pool re-finds the token and logs in again.
  * After {@link #close()} (the store was disconnected) every call is {@code KEY_UNAVAILABLE}.
  * Other token errors are {@code KMS_INTERNAL} naming the CKR code.
+ *
+ * <p>The keys returned belong to this backing's provider: after the store is disconnected and
+ * connected again, find them again through the new backing rather than keeping Key objects.
  */
 public final class StoreKeyBacking implements KeyBacking, AutoCloseable {
   private final String customKeyStoreId;

@@ -22,7 +22,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * A custom key store whose token vanishes while it is CONNECTED (the binding's fault shim between
  * HsmKit and SoftHSM2, rule {@code absent}) and comes back: calls fail with KMSInvalidStateException
  * naming the store while it is gone and work again by themselves when it is back; the store stays
- * CONNECTED throughout. A connect while the token is gone fails with NETWORK_ERRORS.
+ * CONNECTED throughout. A connect while the token is gone fails with NETWORK_ERRORS. The shim also
+ * plays a token that answers CKR_PIN_LOCKED (USER_LOCKED_OUT) and a C_SetPIN that fails (the old
+ * PIN keeps working).
  */
 class StoreTokenVanishTest {
   private static CksFixture fx;
@@ -105,5 +107,39 @@ class StoreTokenVanishTest {
     s.disconnect(new DisconnectCustomKeyStoreRequest(id));
     s.connect(new ConnectCustomKeyStoreRequest(id)); // the PIN was never tried: still the one given
     assertThat(s.describe(DescribeCustomKeyStoresRequest.byId(id)).customKeyStores().get(0).connectionState()).isEqualTo(ConnectionState.CONNECTED);
+  }
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void aPinLockedByTheTokenIsUserLockedOut(Kind kind) {
+    CustomKeyStores s = stores(TestDatabases.fresh(kind));
+    String id = s.create(new CreateCustomKeyStoreRequest("locked", "cluster-v1", CksFixture.trustAnchor(), CksFixture.initialPin("v1"), null))
+        .customKeyStoreId();
+    shim.rules("C_Login:rv=CKR_PIN_LOCKED");
+    s.connect(new ConnectCustomKeyStoreRequest(id));
+    CustomKeyStoresListEntry e = s.describe(DescribeCustomKeyStoresRequest.byId(id)).customKeyStores().get(0);
+    assertThat(e.connectionState()).isEqualTo(ConnectionState.FAILED);
+    assertThat(e.connectionErrorCode()).isEqualTo(ConnectionErrorCode.USER_LOCKED_OUT);
+    // Once the token's security officer unlocks the user, the store connects.
+    shim.clear();
+    s.disconnect(new DisconnectCustomKeyStoreRequest(id));
+    s.connect(new ConnectCustomKeyStoreRequest(id));
+    assertThat(s.state(id)).contains(ConnectionState.CONNECTED);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void aFailedPinChangeKeepsTheOldPinWorking(Kind kind) {
+    CustomKeyStores s = stores(TestDatabases.fresh(kind));
+    String id = s.create(new CreateCustomKeyStoreRequest("setpin", "cluster-v1", CksFixture.trustAnchor(), CksFixture.initialPin("v1"), null))
+        .customKeyStoreId();
+    shim.rules("C_SetPIN:rv=CKR_FUNCTION_FAILED");
+    s.connect(new ConnectCustomKeyStoreRequest(id));
+    CustomKeyStoresListEntry e = s.describe(DescribeCustomKeyStoresRequest.byId(id)).customKeyStores().get(0);
+    assertThat(e.connectionState()).isEqualTo(ConnectionState.FAILED);
+    assertThat(e.connectionErrorCode()).isEqualTo(ConnectionErrorCode.INTERNAL_ERROR);
+    shim.clear();
+    s.disconnect(new DisconnectCustomKeyStoreRequest(id));
+    s.connect(new ConnectCustomKeyStoreRequest(id)); // the current PIN, unchanged on the token, still logs in
+    assertThat(s.state(id)).contains(ConnectionState.CONNECTED);
   }
 }
