@@ -8,6 +8,7 @@ package io.hsmkit.kms;
 public enum KmsError {
   ACCESS_DENIED("AccessDeniedException", 400),
   ALREADY_EXISTS("AlreadyExistsException", 400),
+  CLOUDHSM_CLUSTER_IN_USE("CloudHsmClusterInUseException", 400),
   CLOUDHSM_CLUSTER_INVALID_CONFIGURATION("CloudHsmClusterInvalidConfigurationException", 400),
   CLOUDHSM_CLUSTER_NOT_ACTIVE("CloudHsmClusterNotActiveException", 400),
   CLOUDHSM_CLUSTER_NOT_FOUND("CloudHsmClusterNotFoundException", 400),

@@ -1,0 +1,4 @@
+package io.hsmkit.kms.cks;
+
+/** DisconnectCustomKeyStore's request. */
+public record DisconnectCustomKeyStoreRequest(String customKeyStoreId) {}
