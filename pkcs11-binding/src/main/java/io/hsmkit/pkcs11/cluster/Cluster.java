@@ -158,11 +158,34 @@ public final class Cluster implements AutoCloseable {
   static boolean deviceGone(Throwable e) {
     if (e instanceof Pkcs11Exception p) {
       return p.isAny(CKR.DEVICE_REMOVED, CKR.DEVICE_ERROR, CKR.DEVICE_MEMORY, CKR.TOKEN_NOT_PRESENT, CKR.TOKEN_NOT_RECOGNIZED,
-          CKR.SLOT_ID_INVALID, CKR.CRYPTOKI_NOT_INITIALIZED, CKR.GENERAL_ERROR, CKR.FUNCTION_FAILED, CKR.HOST_MEMORY,
+          CKR.SLOT_ID_INVALID, CKR.CRYPTOKI_NOT_INITIALIZED, CKR.HOST_MEMORY,
           CKR.SESSION_HANDLE_INVALID, CKR.SESSION_CLOSED, CKR.USER_NOT_LOGGED_IN);
     }
     // SessionPool.open and healing: "no token found for ..."
     return e instanceof IllegalStateException && String.valueOf(e.getMessage()).startsWith("no token found");
+  }
+
+  /**
+   * Errors that may mean a failing library or only bad input: SoftHSM2 2.6.1 answers a GCM
+   * decryption with a wrong tag with CKR_GENERAL_ERROR. The member is probed: if it fails the
+   * probe it is gone; if not, the work runs once on another member, and the same answer there is
+   * the token's answer to the work.
+   */
+  static boolean suspect(Throwable e) {
+    return e instanceof Pkcs11Exception p && p.isAny(CKR.GENERAL_ERROR, CKR.FUNCTION_FAILED);
+  }
+
+  /** Whether the member answers a cheap call: session info and the cluster wrapping key's handle. */
+  private boolean probe(Member m) {
+    try {
+      m.pool.execute(s -> {
+        s.info();
+        return ClusterAdmin.wrapKey(s);
+      });
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   private static boolean staleHandle(Pkcs11Exception e) {
@@ -208,6 +231,8 @@ public final class Cluster implements AutoCloseable {
     Set<Member> lacking = new LinkedHashSet<>();
     Throwable last = null;
     int staleRetries = 0;
+    Member suspectMember = null;
+    Pkcs11Exception suspectError = null;
     while (true) {
       if (closed) {
         throw new ClusterException("the cluster is closed", attempts, last);
@@ -216,6 +241,9 @@ public final class Cluster implements AutoCloseable {
       if (candidates.isEmpty()) {
         if (!lacking.isEmpty() && healthy(Set.of()).stream().allMatch(lacking::contains) && last instanceof KeyMissingException km) {
           throw km;
+        }
+        if (suspectError != null && healthy(lacking).isEmpty() && healthy(Set.of()).stream().allMatch(lacking::contains)) {
+          throw suspectError;
         }
         if (System.nanoTime() > deadline) {
           throw new ClusterException("no healthy member within " + config.retryBudget().toMillis() + " ms", attempts, last);
@@ -230,6 +258,9 @@ public final class Cluster implements AutoCloseable {
       try {
         T r = pool.execute(s -> work.apply(s, (cls, id) -> m.handle(s, cls, id)));
         ok = true;
+        if (suspectMember != null) {
+          markDown(suspectMember, suspectError); // it failed what another member did: it is not well
+        }
         return new Ran<>(m, r);
       } catch (KeyMissingException e) {
         ok = true; // the member works; it just has not got the key (yet)
@@ -243,7 +274,26 @@ public final class Cluster implements AutoCloseable {
           m.forgetHandles();
           continue;
         }
-        if (!deviceGone(e)) {
+        if (suspect(e)) {
+          if (suspectMember != null && suspectError.ckr() == e.ckr()) {
+            ok = true;
+            throw suspectError; // two members gave the same answer: it is the work's
+          }
+          if (probe(m)) {
+            ok = true;
+            attempts.add(new ClusterException.Attempt(m.name(), Member.describe(e)));
+            if (suspectMember == null) {
+              suspectMember = m;
+              suspectError = e;
+              lacking.add(m);
+              if (healthy(lacking).isEmpty()) {
+                throw e;
+              }
+            }
+            last = e;
+            continue;
+          }
+        } else if (!deviceGone(e)) {
           ok = true;
           throw e; // the token's own answer to this work
         }
@@ -305,6 +355,10 @@ public final class Cluster implements AutoCloseable {
     t.add(Attribute.ulong(CKA.VALUE_LEN, bytes));
     t.add(Attribute.bool(CKA.ENCRYPT, true));
     t.add(Attribute.bool(CKA.DECRYPT, true));
+    // SoftHSM2 would default these to true; a data key does nothing else
+    for (long off : new long[] {CKA.SIGN, CKA.VERIFY, CKA.WRAP, CKA.UNWRAP, CKA.DERIVE}) {
+      t.add(Attribute.bool(off, false));
+    }
     Attribute[] template = t.toArray(Attribute[]::new);
     return create(new ClusterKey(label, id, false), s -> {
       s.generateKey(Mechanism.of(CKM.AES_KEY_GEN), template);
@@ -317,6 +371,9 @@ public final class Cluster implements AutoCloseable {
     byte[] id = newId();
     List<Attribute> priv = replicable(label, id);
     priv.add(Attribute.bool(CKA.SIGN, true));
+    for (long off : new long[] {CKA.DECRYPT, CKA.UNWRAP, CKA.DERIVE}) {
+      priv.add(Attribute.bool(off, false));
+    }
     Attribute[] pub = {Attribute.bool(CKA.TOKEN, true), Attribute.bool(CKA.PRIVATE, false), Attribute.string(CKA.LABEL, label),
         Attribute.bytes(CKA.ID, id), Attribute.bytes(CKA.EC_PARAMS, ecParams), Attribute.bool(CKA.VERIFY, true)};
     Attribute[] privT = priv.toArray(Attribute[]::new);

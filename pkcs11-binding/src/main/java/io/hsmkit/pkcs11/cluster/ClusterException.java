@@ -19,11 +19,15 @@ public class ClusterException extends RuntimeException {
     }
   }
 
+  /** Tries named in the message; {@link #attempts()} has them all. */
+  static final int MAX_LISTED = 8;
+
   private final transient List<Attempt> attempts;
 
   public ClusterException(String what, List<Attempt> attempts, Throwable last) {
     super(what + (attempts.isEmpty() ? " (no member tried)"
-        : " (tried " + attempts.stream().map(Attempt::toString).collect(Collectors.joining("; ")) + ")"), last);
+        : " (tried " + attempts.stream().limit(MAX_LISTED).map(Attempt::toString).collect(Collectors.joining("; "))
+            + (attempts.size() > MAX_LISTED ? "; and " + (attempts.size() - MAX_LISTED) + " more tries" : "") + ")"), last);
     this.attempts = List.copyOf(attempts);
   }
 
