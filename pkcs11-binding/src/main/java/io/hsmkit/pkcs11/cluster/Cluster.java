@@ -111,11 +111,16 @@ public final class Cluster implements AutoCloseable {
   }
 
   private void connect(Member m) {
+    if (m.pool != null) {
+      return;
+    }
     if (m.module == null) {
       m.module = Pkcs11Module.open(m.config().library());
     }
     SessionPool pool = SessionPool.open(m.module, m.config().token(),
-        PoolConfig.defaults().withMaxSessions(config.sessionsPerMember()).withBorrowTimeout(config.retryBudget())
+        // A pool that cannot open a session heals within its borrow timeout: keep both short, so
+        // that a member whose token is gone fails fast and the cluster moves the work elsewhere.
+        PoolConfig.defaults().withMaxSessions(config.sessionsPerMember()).withBorrowTimeout(config.memberRecovery().multipliedBy(2))
             .withRecoveryTimeout(config.memberRecovery()),
         m.config().userPin().get());
     try {
@@ -162,7 +167,8 @@ public final class Cluster implements AutoCloseable {
           CKR.SESSION_HANDLE_INVALID, CKR.SESSION_CLOSED, CKR.USER_NOT_LOGGED_IN);
     }
     // SessionPool.open and healing: "no token found for ..."
-    return e instanceof IllegalStateException && String.valueOf(e.getMessage()).startsWith("no token found");
+    return e instanceof MemberUnavailableException
+        || e instanceof IllegalStateException && String.valueOf(e.getMessage()).startsWith("no token found");
   }
 
   /**
@@ -175,10 +181,27 @@ public final class Cluster implements AutoCloseable {
     return e instanceof Pkcs11Exception p && p.isAny(CKR.GENERAL_ERROR, CKR.FUNCTION_FAILED);
   }
 
+  /** Thrown when a member's pool is being replaced: the member counts as gone for the moment. */
+  static final class MemberUnavailableException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    MemberUnavailableException(String member) {
+      super("member " + member + " is being reconnected");
+    }
+  }
+
+  private static SessionPool pool(Member m) {
+    SessionPool p = m.pool;
+    if (p == null) {
+      throw new MemberUnavailableException(m.name());
+    }
+    return p;
+  }
+
   /** Whether the member answers a cheap call: session info and the cluster wrapping key's handle. */
   private boolean probe(Member m) {
     try {
-      m.pool.execute(s -> {
+      pool(m).execute(s -> {
         s.info();
         return ClusterAdmin.wrapKey(s);
       });
@@ -253,6 +276,9 @@ public final class Cluster implements AutoCloseable {
       }
       Member m = config.policy().choose(candidates);
       SessionPool pool = m.pool;
+      if (pool == null) {
+        continue; // being reset by the health check
+      }
       m.begin();
       boolean ok = false;
       try {
@@ -301,7 +327,7 @@ public final class Cluster implements AutoCloseable {
         attempts.add(new ClusterException.Attempt(m.name(), Member.describe(e)));
         markDown(m, e);
       } catch (PoolTimeoutException | IllegalStateException e) {
-        if (e instanceof IllegalStateException && !deviceGone(e)) {
+        if (e instanceof IllegalStateException && !deviceGone(e) && !(pool == null || pool.isClosed())) {
           ok = true;
           throw e;
         }
@@ -454,7 +480,7 @@ public final class Cluster implements AutoCloseable {
   /** Destroys every object with CKA_ID {@code id} on {@code m}; clears m's tombstone when done. */
   private void destroyOn(Member m, byte[] id, String hex) {
     try {
-      m.pool.execute(s -> {
+      pool(m).execute(s -> {
         for (long h : s.findObjects(8, Attribute.bytes(CKA.ID, id))) {
           s.destroyObject(h);
         }
@@ -507,7 +533,7 @@ public final class Cluster implements AutoCloseable {
       return -1;
     }
     try {
-      return m.pool.execute(Cluster::replicatedKeys).size();
+      return pool(m).execute(Cluster::replicatedKeys).size();
     } catch (RuntimeException e) {
       return -1;
     }
@@ -530,7 +556,7 @@ public final class Cluster implements AutoCloseable {
    */
   void copy(Member src, Member dst, byte[] id) {
     record Exported(long cls, long keyType, String label, Attribute[] usage, byte[] wrapped, Attribute[] publicKey) {}
-    Exported ex = src.pool.execute(s -> {
+    Exported ex = pool(src).execute(s -> {
       long cwk = ClusterAdmin.wrapKey(s);
       long[] secret = s.findObjects(2, Attribute.bytes(CKA.ID, id), Attribute.bool(CKA.WRAP_WITH_TRUSTED, true));
       if (secret.length != 1) {
@@ -552,7 +578,7 @@ public final class Cluster implements AutoCloseable {
       }
       return new Exported(cls, base[1].asUlong(), base[2].asString(), usage, wrapped, pub);
     });
-    dst.pool.execute(s -> {
+    pool(dst).execute(s -> {
       long cwk = ClusterAdmin.wrapKey(s);
       // a half-done earlier copy, or a key that was deleted and is back: start clean
       for (long h : s.findObjects(8, Attribute.bytes(CKA.ID, id))) {
@@ -594,14 +620,14 @@ public final class Cluster implements AutoCloseable {
         continue;
       }
       try {
-        if (m.pool == null) {
-          connect(m);
-        } else {
+        if (m.pool != null) {
           m.pool.execute(s -> {
             s.info();
             return ClusterAdmin.wrapKey(s);
           });
+          reset(m);
         }
+        connect(m);
       } catch (RuntimeException e) {
         m.lastError = Member.describe(e);
         continue;
@@ -611,6 +637,31 @@ public final class Cluster implements AutoCloseable {
       } catch (RuntimeException e) {
         markDown(m, e);
       }
+    }
+  }
+
+  /**
+   * Starts a returning member with a clean slate: its pool closed and every session of this
+   * application on its token closed. A failing device may have refused C_CloseSession for the
+   * sessions the pool discarded while it was down; they would stay open on the token for good.
+   * Safe because the member is DOWN: nothing new is sent to it, and the calls that were in flight
+   * when it went down are waited for. The cluster owns its members' tokens: another user of the
+   * same token in this process would lose its sessions too.
+   */
+  private void reset(Member m) {
+    long end = System.nanoTime() + config.retryBudget().toNanos();
+    while (m.outstanding() > 0 && System.nanoTime() < end) {
+      sleep(5);
+    }
+    SessionPool old = m.pool;
+    m.pool = null;
+    long slot = old.slotId();
+    old.close();
+    try {
+      m.module.raw().C_CloseAllSessions(slot);
+    } catch (Pkcs11Exception e) {
+      // the token went again: the next health check starts over
+      throw e;
     }
   }
 
@@ -643,8 +694,8 @@ public final class Cluster implements AutoCloseable {
         }
       }
       if (source != null) {
-        Map<String, Long> have = m.pool.execute(Cluster::replicatedKeys);
-        Map<String, Long> want = source.pool.execute(Cluster::replicatedKeys);
+        Map<String, Long> have = pool(m).execute(Cluster::replicatedKeys);
+        Map<String, Long> want = pool(source).execute(Cluster::replicatedKeys);
         for (String id : want.keySet()) {
           if (!have.containsKey(id) && !tombstones.containsKey(id)) {
             copy(source, m, HexFormat.of().parseHex(id));
