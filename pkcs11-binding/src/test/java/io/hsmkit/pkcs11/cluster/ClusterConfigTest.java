@@ -84,4 +84,56 @@ class ClusterConfigTest {
     assertThat(e.membersTried()).containsExactly("a", "b");
     assertThat(e.getMessage()).isEqualTo("failed (tried a: C_Sign CKR_DEVICE_ERROR; b: C_Sign CKR_DEVICE_REMOVED; a: C_Sign CKR_DEVICE_ERROR)");
   }
+
+  static final String GOOD = """
+      # three tokens
+      cluster.members = a, b , c
+      cluster.minReplicas = 3
+      cluster.policy = round-robin
+      member.a.library = /usr/lib/softhsm/libsofthsm2.so
+      member.a.tokenLabel = "hsm a"
+      member.a.pin = env:A_PIN
+      member.a.soPin = file:/tmp/a.so
+      member.b.library = /usr/lib/softhsm/libsofthsm2.so
+      member.b.slot = 17
+      member.b.pin = file:/tmp/b.pin
+      member.c.library = /other.so
+      member.c.tokenLabel = c
+      member.c.pin = env:C_PIN
+      """;
+
+  @Test
+  void aClusterFileGivesMembersRulesAndSoPins() {
+    ClusterConfigFile f = ClusterConfigFile.parse(GOOD, "cluster.cfg");
+    assertThat(f.config().members()).extracting(MemberConfig::name).containsExactly("a", "b", "c");
+    assertThat(f.config().members().get(0).token()).isEqualTo(TokenSelector.label("hsm a"));
+    assertThat(f.config().members().get(1).token()).isEqualTo(TokenSelector.slotId(17));
+    assertThat(f.config().minReplicas()).isEqualTo(3);
+    assertThat(f.config().policy()).hasToString("round-robin");
+    assertThat(f.soPin("a")).isPresent();
+    assertThat(f.soPin("b")).isEmpty();
+  }
+
+  static Stream<Arguments> badFiles() {
+    return Stream.of(
+        Arguments.of(GOOD.replace("cluster.members = a, b , c", "cluster.members ="), "cluster.members is missing"),
+        Arguments.of(GOOD.replace("env:A_PIN", "123456"), "cluster.cfg:7: member.a.pin must be file:PATH or env:VARIABLE"),
+        Arguments.of(GOOD + "member.a.pin = env:X\n", "member.a.pin is set twice (first on line 7)"),
+        Arguments.of(GOOD + "member.d.pin = env:X\n", "d is not in cluster.members"),
+        Arguments.of(GOOD + "member.a.colour = blue\n", "unknown key member.a.colour"),
+        Arguments.of(GOOD + "cluster.size = 3\n", "unknown key cluster.size"),
+        Arguments.of(GOOD.replace("member.b.slot = 17", "member.b.slot = x"), "member.b.slot is not a number"),
+        Arguments.of(GOOD.replace("member.b.slot = 17", "member.b.tokenLabel = b\nmember.b.slot = 17"), "exactly one of member.b.tokenLabel"),
+        Arguments.of(GOOD.replace("member.c.library = /other.so\n", ""), "member.c.library is missing"),
+        Arguments.of(GOOD.replace("cluster.minReplicas = 3", "cluster.minReplicas = 4"), "cluster.cfg:3: minReplicas 4"),
+        Arguments.of(GOOD.replace("round-robin", "random"), "cluster.policy must be"),
+        Arguments.of(GOOD + "just words\n", "expected key = value"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("badFiles")
+  void badClusterFilesAreRefusedWithTheLine(String text, String message) {
+    assertThatThrownBy(() -> ClusterConfigFile.parse(text, "cluster.cfg")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(message).hasMessageNotContaining("123456");
+  }
 }
