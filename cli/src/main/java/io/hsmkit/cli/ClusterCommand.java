@@ -78,9 +78,10 @@ final class ClusterCommand implements Callable<Integer> {
         QuorumAuthorizer.Authorization auth = st.authorization(approval);
         if (auth == null) {
           if (!QuorumRules.approvalOptional(action, st.authorizer.policy())) {
-            throw new CliException("cluster " + action.operation() + " is a token action and the token quorum is "
-                + st.authorizer.policy().value(Service.TOKEN) + ": request a token (hsmkit quorum token request --service token --operation "
-                + action.operation() + ") and pass it with --approval");
+            StringBuilder cmd = new StringBuilder("hsmkit quorum token create --service token --operation " + action.operation());
+            action.arguments().forEach((k, v) -> cmd.append(" --arg ").append(k).append('=').append(v));
+            throw new CliException("APPROVAL_REQUIRED: cluster " + action.operation() + " is a token action and the token quorum is "
+                + st.authorizer.policy().value(Service.TOKEN) + "; get it approved (" + cmd + " ...) and pass the token with --approval");
           }
           return;
         }
@@ -89,11 +90,10 @@ final class ClusterCommand implements Callable<Integer> {
     }
   }
 
+  /** What an approval binds for init: the member names, in order. */
   static Map<String, String> describe(ClusterConfigFile f) {
     Map<String, String> args = new LinkedHashMap<>();
-    for (MemberConfig m : f.config().members()) {
-      args.put("member." + m.name(), m.library() + " " + m.token());
-    }
+    args.put("members", String.join(",", f.config().members().stream().map(MemberConfig::name).toList()));
     return args;
   }
 
@@ -103,6 +103,15 @@ final class ClusterCommand implements Callable<Integer> {
     Pkcs11Module module = Pkcs11Module.open(m.library());
     opened.add(module);
     return new ClusterAdmin.SoToken(module, m.token(), pin.get());
+  }
+
+  /** Checked before the quorum, so that an approval is not used up on a file that cannot work. */
+  static void requireSoPins(ClusterConfigFile f, List<MemberConfig> ms) {
+    for (MemberConfig m : ms) {
+      if (f.soPin(m.name()).isEmpty()) {
+        throw new CliException("the cluster file gives no member." + m.name() + ".soPin");
+      }
+    }
   }
 
   static MemberConfig member(ClusterConfigFile f, String name) {
@@ -136,6 +145,7 @@ final class ClusterCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       ClusterConfigFile f = config.read();
+      requireSoPins(f, f.config().members());
       quorum.authorize(Action.of(Service.TOKEN, "cluster-init", describe(f)));
       List<Pkcs11Module> opened = new ArrayList<>();
       try {
@@ -179,9 +189,10 @@ final class ClusterCommand implements Callable<Integer> {
       MemberConfig source = from != null ? member(f, from)
           : f.config().members().stream().filter(m -> !m.name().equals(name)).findFirst()
               .orElseThrow(() -> new CliException("the cluster file has no other member to take the key from"));
-      Map<String, String> args = new LinkedHashMap<>(describe(f));
-      args.put("add", name);
+      Map<String, String> args = new LinkedHashMap<>();
+      args.put("member", name);
       args.put("from", source.name());
+      requireSoPins(f, List.of(source, target));
       quorum.authorize(Action.of(Service.TOKEN, "cluster-add", args));
       List<Pkcs11Module> opened = new ArrayList<>();
       try (ClusterAdmin.SoToken s = so(f, source, opened); ClusterAdmin.SoToken t = so(f, target, opened)) {
@@ -210,8 +221,9 @@ final class ClusterCommand implements Callable<Integer> {
     public Integer call() {
       ClusterConfigFile f = config.read();
       MemberConfig target = member(f, name);
-      Map<String, String> args = new LinkedHashMap<>(describe(f));
-      args.put("remove", name);
+      Map<String, String> args = new LinkedHashMap<>();
+      args.put("member", name);
+      requireSoPins(f, List.of(target));
       quorum.authorize(Action.of(Service.TOKEN, "cluster-remove", args));
       List<Pkcs11Module> opened = new ArrayList<>();
       try (ClusterAdmin.SoToken t = so(f, target, opened)) {

@@ -59,6 +59,13 @@ class ClusterCommandTest {
     noSo = Files.writeString(dir.resolve("no-so.cfg"), bare);
     ab = Files.writeString(dir.resolve("ab.cfg"), two);
     quorumState = dir.resolve("quorum");
+    if (Files.exists(quorumState)) { // make-token.sh --force leaves other files of the directory alone
+      try (var files = Files.walk(quorumState)) {
+        for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(f);
+        }
+      }
+    }
   }
 
   static Cli.Run cluster(String... args) {
@@ -123,6 +130,59 @@ class ClusterCommandTest {
         .contains("member c: joined");
     st = cluster("status", "--config", config.toString(), "--json").ok().json();
     assertThat(st.at("/members/2/health").asText()).isEqualTo("HEALTHY");
+  }
+
+  static Cli.Run quorum(String... args) {
+    String[] a = new String[args.length + 3];
+    a[0] = "quorum";
+    System.arraycopy(args, 0, a, 1, args.length);
+    a[args.length + 1] = "--state";
+    a[args.length + 2] = quorumState.toString();
+    return Cli.run(a);
+  }
+
+  static String p(String name) {
+    return dir.resolve(name).toString();
+  }
+
+  static void officerKey(String name) throws Exception {
+    java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+    g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+    java.security.KeyPair kp = g.generateKeyPair();
+    java.util.Base64.Encoder b64 = java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+    Files.writeString(dir.resolve(name + ".key"), "-----BEGIN PRIVATE KEY-----\n" + b64.encodeToString(kp.getPrivate().getEncoded())
+        + "\n-----END PRIVATE KEY-----\n");
+    Files.writeString(dir.resolve(name + ".pub"), "-----BEGIN PUBLIC KEY-----\n" + b64.encodeToString(kp.getPublic().getEncoded())
+        + "\n-----END PUBLIC KEY-----\n");
+  }
+
+  /** With a token quorum of 2, removing a member needs a token approved by two officers, once. */
+  @Test
+  @Order(5)
+  void withATokenQuorumOfTwoTheSoVerbsNeedAnApproval() throws Exception {
+    for (String o : new String[] {"alice", "bob"}) {
+      officerKey(o);
+      quorum("officers", "register", "--id", o, "--scheme", "ecdsa", "--public-key", p(o + ".pub"), "--key", p(o + ".key")).ok();
+    }
+    quorum("values", "set", "--service", "token", "--value", "2").ok();
+    cluster("remove", "--config", config.toString(), "--member", "c", "--state", quorumState.toString())
+        .fails("APPROVAL_REQUIRED: cluster cluster-remove is a token action and the token quorum is 2");
+    quorum("token", "create", "--service", "token", "--operation", "cluster-remove", "--arg", "member=c", "--requester", "admin",
+        "--out", p("remove-c.token")).ok();
+    for (String o : new String[] {"alice", "bob"}) {
+      Cli.run("quorum", "sign", "--token", p("remove-c.token"), "--key", p(o + ".key"), "--scheme", "ecdsa", "--out", p("remove-c." + o + ".sig"))
+          .ok();
+      quorum("approve", "--token", p("remove-c.token"), "--officer", o, "--signature", p("remove-c." + o + ".sig")).ok();
+    }
+    // the approval is for removing c, not b
+    cluster("remove", "--config", config.toString(), "--member", "b", "--state", quorumState.toString(), "--approval", p("remove-c.token"))
+        .fails("ACTION_MISMATCH");
+    cluster("remove", "--config", config.toString(), "--member", "c", "--state", quorumState.toString(), "--approval", p("remove-c.token"))
+        .ok();
+    cluster("remove", "--config", config.toString(), "--member", "c", "--state", quorumState.toString(), "--approval", p("remove-c.token"))
+        .fails("ALREADY_USED");
+    JsonNode st = cluster("status", "--config", config.toString(), "--json").ok().json();
+    assertThat(st.at("/members/2/health").asText()).isEqualTo("DOWN");
   }
 
   @Test
