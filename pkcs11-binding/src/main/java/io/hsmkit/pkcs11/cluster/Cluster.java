@@ -612,6 +612,15 @@ public final class Cluster implements AutoCloseable {
   // ------------------------------------------------------------ health, sync
 
   private void checkHealth() {
+    try {
+      checkMembers();
+    } catch (RuntimeException e) {
+      // a scheduled task that throws is never run again: the check must outlive any one failure
+      LOG.log(System.Logger.Level.WARNING, "cluster health check failed: {0}", Member.describe(e));
+    }
+  }
+
+  private void checkMembers() {
     for (Member m : members) {
       if (closed) {
         return;
