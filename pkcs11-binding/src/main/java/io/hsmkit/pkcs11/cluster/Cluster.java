@@ -307,6 +307,9 @@ public final class Cluster implements AutoCloseable {
           }
           if (probe(m)) {
             ok = true;
+            if (!idempotent) {
+              throw e; // the member is well, and the work may not run twice: it is the token's answer
+            }
             attempts.add(new ClusterException.Attempt(m.name(), Member.describe(e)));
             if (suspectMember == null) {
               suspectMember = m;

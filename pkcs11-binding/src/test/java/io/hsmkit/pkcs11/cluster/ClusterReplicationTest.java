@@ -224,6 +224,27 @@ class ClusterReplicationTest {
     }
   }
 
+  /** Cases: idempotent work waits for the member to come back and succeeds; other work fails at once, typed. */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void onlyIdempotentWorkIsRepeatedAfterADeviceError(boolean idempotent) throws Exception {
+    ClusterConfig one = new ClusterConfig(List.of(fx.member(2)), 1, Duration.ofSeconds(5), Duration.ofMillis(50),
+        SelectionPolicy.roundRobin(), 2, Duration.ofMillis(100));
+    try (Cluster c = Cluster.open(one)) {
+      fx.shim.rules("C_GenerateRandom:rv=CKR_DEVICE_ERROR:once");
+      if (idempotent) {
+        byte[] r = c.execute((s, keys) -> s.generateRandom(8), true);
+        assertThat(r).hasSize(8);
+        assertThat(c.member("c").returns()).isEqualTo(1);
+      } else {
+        assertThatThrownBy(() -> c.execute((s, keys) -> s.generateRandom(8), false)).isInstanceOfSatisfying(ClusterException.class, e -> {
+          assertThat(e.getMessage()).contains("not safe to repeat").contains("c: C_GenerateRandom CKR_DEVICE_ERROR");
+          assertThat(e.membersTried()).containsExactly("c");
+        });
+      }
+    }
+  }
+
   @Test
   void theTokensAnswerToTheWorkReachesTheCallerAndTakesNoMemberOut() throws Exception {
     try (Cluster c = Cluster.open(fx.config())) {
