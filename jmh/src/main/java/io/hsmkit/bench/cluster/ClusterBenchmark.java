@@ -76,6 +76,8 @@ public class ClusterBenchmark {
   ClusterKey aes;
   long directEc;
   long directAes;
+  String library;
+  String userPin;
   final byte[] digest = new byte[32];
   final byte[] data = new byte[1024];
   final Mechanism gcm = Mechanism.of(CKM.AES_GCM, new MechanismParams.Gcm(new byte[12], null, 128));
@@ -87,12 +89,11 @@ public class ClusterBenchmark {
     r.nextBytes(raw);
     String soPin = HexFormat.of().formatHex(raw);
     r.nextBytes(raw);
-    String userPin = HexFormat.of().formatHex(raw);
+    userPin = HexFormat.of().formatHex(raw);
     Path dir = BenchToken.rootDir().resolve("jmh/target/cluster-tokens");
     String out = run(null, BenchToken.rootDir().resolve("softhsm-config/make-token.sh").toString(), "--dir", dir.toString(),
         "--label", "bench-a", "--so-pin", soPin, "--user-pin", userPin, "--force");
     String conf = null;
-    String library = null;
     for (String line : out.split("\n")) {
       if (line.startsWith("SOFTHSM2_CONF=")) {
         conf = line.substring(14).replace("'", "");
