@@ -9,4 +9,5 @@ module io.hsmkit.pkcs11 {
   exports io.hsmkit.pkcs11.constants;
   exports io.hsmkit.pkcs11.raw;
   exports io.hsmkit.pkcs11.session;
+  exports io.hsmkit.pkcs11.cluster;
 }

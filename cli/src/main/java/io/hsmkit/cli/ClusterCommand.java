@@ -1,0 +1,307 @@
+package io.hsmkit.cli;
+
+import io.hsmkit.pkcs11.Pkcs11Exception;
+import io.hsmkit.pkcs11.Pkcs11Module;
+import io.hsmkit.pkcs11.cluster.Cluster;
+import io.hsmkit.pkcs11.cluster.ClusterAdmin;
+import io.hsmkit.pkcs11.cluster.ClusterConfigFile;
+import io.hsmkit.pkcs11.cluster.ClusterException;
+import io.hsmkit.pkcs11.cluster.Member;
+import io.hsmkit.pkcs11.cluster.MemberConfig;
+import io.hsmkit.pkcs11.cluster.MemberHealth;
+import io.hsmkit.quorum.Action;
+import io.hsmkit.quorum.QuorumAuthorizer;
+import io.hsmkit.quorum.QuorumRules;
+import io.hsmkit.quorum.Service;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code hsmkit cluster}: several tokens as one HSM (the binding's {@code io.hsmkit.pkcs11.cluster}).
+ * {@code init}, {@code add} and {@code remove} are SO operations and {@code token} quorum actions;
+ * {@code status} and {@code sync} log in as the user.
+ */
+@Command(
+    name = "cluster",
+    mixinStandardHelpOptions = true,
+    description = {"Several tokens as one HSM: replicated keys, failover, members' health."},
+    subcommands = {ClusterCommand.Status.class, ClusterCommand.Init.class, ClusterCommand.Add.class, ClusterCommand.Remove.class,
+        ClusterCommand.Sync.class})
+final class ClusterCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return ExitCode.USAGE;
+  }
+
+  /** {@code --config FILE}: the cluster file (see ClusterConfigFile). */
+  static final class ConfigOption {
+    @Option(names = "--config", paramLabel = "FILE", required = true,
+        description = "The cluster file: cluster.members = a, b, c; member.a.library/tokenLabel/pin/soPin = ...")
+    Path file;
+
+    ClusterConfigFile read() {
+      try {
+        return ClusterConfigFile.read(file);
+      } catch (IOException e) {
+        throw new CliException("cannot read the cluster file " + file + ": " + e.getMessage(), e);
+      } catch (IllegalArgumentException e) {
+        throw new CliException(e.getMessage(), e);
+      }
+    }
+  }
+
+  /** {@code --approval FILE --state DIR}: the quorum for the SO verbs, as for hsmkit quorum. */
+  static final class QuorumOptions {
+    @Option(names = "--approval", paramLabel = "TOKEN", description = "An approved token for this action (hsmkit quorum token request/approve).")
+    Path approval;
+
+    @Option(names = "--state", paramLabel = "DIR", description = "Quorum state directory (default $HSMKIT_HOME/quorum, else ~/.hsmkit/quorum).")
+    Path state;
+
+    /** Runs the quorum check for {@code action}: the approval is consumed; without one, the token quorum must be 1. */
+    void authorize(Action action) {
+      try (QuorumState st = QuorumState.open(state != null ? state : QuorumState.defaultDir(System.getenv()))) {
+        QuorumAuthorizer.Authorization auth = st.authorization(approval);
+        if (auth == null) {
+          if (!QuorumRules.approvalOptional(action, st.authorizer.policy())) {
+            StringBuilder cmd = new StringBuilder("hsmkit quorum token create --service token --operation " + action.operation());
+            action.arguments().forEach((k, v) -> cmd.append(" --arg ").append(k).append('=').append(v));
+            throw new CliException("APPROVAL_REQUIRED: cluster " + action.operation() + " is a token action and the token quorum is "
+                + st.authorizer.policy().value(Service.TOKEN) + "; get it approved (" + cmd + " ...) and pass the token with --approval");
+          }
+          return;
+        }
+        st.authorizer.authorize(action, auth.token(), auth.approvals());
+      }
+    }
+  }
+
+  /** What an approval binds for init: the member names, in order. */
+  static Map<String, String> describe(ClusterConfigFile f) {
+    Map<String, String> args = new LinkedHashMap<>();
+    args.put("members", String.join(",", f.config().members().stream().map(MemberConfig::name).toList()));
+    return args;
+  }
+
+  /** Opens SO access to a member's token, with the SO PIN the file names. */
+  static ClusterAdmin.SoToken so(ClusterConfigFile f, MemberConfig m, List<Pkcs11Module> opened) {
+    var pin = f.soPin(m.name()).orElseThrow(() -> new CliException("the cluster file gives no member." + m.name() + ".soPin"));
+    Pkcs11Module module = Pkcs11Module.open(m.library());
+    opened.add(module);
+    return new ClusterAdmin.SoToken(module, m.token(), pin.get());
+  }
+
+  /** Checked before the quorum, so that an approval is not used up on a file that cannot work. */
+  static void requireSoPins(ClusterConfigFile f, List<MemberConfig> ms) {
+    for (MemberConfig m : ms) {
+      if (f.soPin(m.name()).isEmpty()) {
+        throw new CliException("the cluster file gives no member." + m.name() + ".soPin");
+      }
+    }
+  }
+
+  static MemberConfig member(ClusterConfigFile f, String name) {
+    return f.config().members().stream().filter(m -> m.name().equals(name)).findFirst()
+        .orElseThrow(() -> new CliException("no member " + name + " in the cluster file"));
+  }
+
+  static RuntimeException explain(RuntimeException e) {
+    if (e instanceof Pkcs11Exception p && p.is(io.hsmkit.pkcs11.constants.CKR.PIN_INCORRECT)) {
+      return new CliException("wrong SO PIN (CKR_PIN_INCORRECT): nothing was changed", e);
+    }
+    if (e instanceof IllegalStateException || e instanceof ClusterException || e instanceof Pkcs11Exception) {
+      return new CliException(e.getMessage(), e);
+    }
+    return e;
+  }
+
+  static void closeAll(List<Pkcs11Module> modules) {
+    for (Pkcs11Module m : modules) {
+      m.close();
+    }
+  }
+
+  @Command(name = "init", mixinStandardHelpOptions = true,
+      description = "Make the cluster wrapping key on the first member and give it to every other (SO; a token quorum action).")
+  static final class Init implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConfigOption config;
+    @Mixin QuorumOptions quorum;
+
+    @Override
+    public Integer call() {
+      ClusterConfigFile f = config.read();
+      requireSoPins(f, f.config().members());
+      quorum.authorize(Action.of(Service.TOKEN, "cluster-init", describe(f)));
+      List<Pkcs11Module> opened = new ArrayList<>();
+      try {
+        List<MemberConfig> ms = f.config().members();
+        try (ClusterAdmin.SoToken first = so(f, ms.get(0), opened)) {
+          ClusterAdmin.initialize(first);
+          QuorumCommand.println(spec, "member " + ms.get(0).name() + ": cluster wrapping key made");
+          for (MemberConfig m : ms.subList(1, ms.size())) {
+            try (ClusterAdmin.SoToken t = so(f, m, opened)) {
+              ClusterAdmin.join(first, t);
+            }
+            QuorumCommand.println(spec, "member " + m.name() + ": joined (cluster wrapping key received from " + ms.get(0).name() + " by ECDH)");
+          }
+        }
+      } catch (RuntimeException e) {
+        throw explain(e);
+      } finally {
+        closeAll(opened);
+      }
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "add", mixinStandardHelpOptions = true,
+      description = "Give a new member the cluster wrapping key from a member that has it (SO; a token quorum action); its keys come with the next sync.")
+  static final class Add implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConfigOption config;
+    @Mixin QuorumOptions quorum;
+
+    @Option(names = "--member", required = true, paramLabel = "NAME", description = "The new member (in the cluster file).")
+    String name;
+
+    @Option(names = "--from", paramLabel = "NAME", description = "A member that has the key (default: the first other member).")
+    String from;
+
+    @Override
+    public Integer call() {
+      ClusterConfigFile f = config.read();
+      MemberConfig target = member(f, name);
+      MemberConfig source = from != null ? member(f, from)
+          : f.config().members().stream().filter(m -> !m.name().equals(name)).findFirst()
+              .orElseThrow(() -> new CliException("the cluster file has no other member to take the key from"));
+      Map<String, String> args = new LinkedHashMap<>();
+      args.put("member", name);
+      args.put("from", source.name());
+      requireSoPins(f, List.of(source, target));
+      quorum.authorize(Action.of(Service.TOKEN, "cluster-add", args));
+      List<Pkcs11Module> opened = new ArrayList<>();
+      try (ClusterAdmin.SoToken s = so(f, source, opened); ClusterAdmin.SoToken t = so(f, target, opened)) {
+        ClusterAdmin.join(s, t);
+      } catch (RuntimeException e) {
+        throw explain(e);
+      } finally {
+        closeAll(opened);
+      }
+      QuorumCommand.println(spec, "member " + name + ": joined (cluster wrapping key received from " + source.name() + " by ECDH); run hsmkit cluster sync");
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "remove", mixinStandardHelpOptions = true,
+      description = "Destroy the cluster wrapping key on a member that leaves (SO; a token quorum action); then take it out of the cluster file.")
+  static final class Remove implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConfigOption config;
+    @Mixin QuorumOptions quorum;
+
+    @Option(names = "--member", required = true, paramLabel = "NAME", description = "The member that leaves.")
+    String name;
+
+    @Override
+    public Integer call() {
+      ClusterConfigFile f = config.read();
+      MemberConfig target = member(f, name);
+      Map<String, String> args = new LinkedHashMap<>();
+      args.put("member", name);
+      requireSoPins(f, List.of(target));
+      quorum.authorize(Action.of(Service.TOKEN, "cluster-remove", args));
+      List<Pkcs11Module> opened = new ArrayList<>();
+      try (ClusterAdmin.SoToken t = so(f, target, opened)) {
+        ClusterAdmin.leave(t);
+      } catch (RuntimeException e) {
+        throw explain(e);
+      } finally {
+        closeAll(opened);
+      }
+      QuorumCommand.println(spec, "member " + name + ": cluster wrapping key destroyed; its replicated keys can no longer leave it");
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "status", mixinStandardHelpOptions = true, description = "Each member's health, replicated key count and lag.")
+  static final class Status implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConfigOption config;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      ClusterConfigFile f = config.read();
+      List<Cluster.MemberStatus> st;
+      try (Cluster c = Cluster.open(f.config())) {
+        st = c.status();
+      } catch (RuntimeException e) {
+        throw explain(e);
+      }
+      int most = st.stream().mapToInt(Cluster.MemberStatus::keys).max().orElse(0);
+      if (json) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Cluster.MemberStatus s : st) {
+          Map<String, Object> r = new LinkedHashMap<>();
+          r.put("member", s.name());
+          r.put("health", s.health().name());
+          r.put("keys", s.keys() < 0 ? null : s.keys());
+          r.put("lag", s.keys() < 0 ? null : most - s.keys());
+          r.put("error", s.lastError());
+          rows.add(r);
+        }
+        Output.json(spec.commandLine().getOut(), Map.of("minReplicas", f.config().minReplicas(), "members", rows));
+      } else {
+        List<List<String>> rows = new ArrayList<>();
+        for (Cluster.MemberStatus s : st) {
+          rows.add(List.of(s.name(), s.health().name(), s.keys() < 0 ? "-" : Integer.toString(s.keys()),
+              s.keys() < 0 ? "-" : Integer.toString(most - s.keys()), s.lastError() == null ? "" : s.lastError()));
+        }
+        Output.table(spec.commandLine().getOut(), List.of("MEMBER", "HEALTH", "KEYS", "LAG", "LAST-ERROR"), rows);
+      }
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "sync", mixinStandardHelpOptions = true,
+      description = "Copy to every member the replicated keys another member has and it lacks (wrapped under the cluster key).")
+  static final class Sync implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ConfigOption config;
+
+    @Override
+    public Integer call() {
+      ClusterConfigFile f = config.read();
+      try (Cluster c = Cluster.open(f.config())) {
+        for (Member m : c.members()) {
+          if (m.health() != MemberHealth.HEALTHY) {
+            QuorumCommand.println(spec, "member " + m.name() + ": " + m.health() + " (" + m.lastError() + "), not synced");
+            continue;
+          }
+          int n = c.sync(m);
+          QuorumCommand.println(spec, "member " + m.name() + ": " + n + " keys copied");
+        }
+      } catch (RuntimeException e) {
+        throw explain(e);
+      }
+      return ExitCode.OK;
+    }
+  }
+}
