@@ -284,7 +284,11 @@ public final class HsmKeyStore extends KeyStoreSpi {
         long keyClass = 0;
         List<Long> certs = new ArrayList<>();
         for (long o : objs) {
-          long cls = s.getAttribute(o, CKA.CLASS).asUlong();
+          Attribute c = attributeOfLiveObject(s, o, CKA.CLASS);
+          if (c == null) {
+            continue;
+          }
+          long cls = c.asUlong();
           if ((cls == CKO.PRIVATE_KEY || cls == CKO.SECRET_KEY) && key == 0) {
             key = o;
             keyClass = cls;
@@ -502,8 +506,8 @@ public final class HsmKeyStore extends KeyStoreSpi {
       token.execute(s -> {
         for (long cls : new long[] {CKO.PRIVATE_KEY, CKO.SECRET_KEY, CKO.CERTIFICATE}) {
           for (long o : s.findObjects(Attribute.ulong(CKA.CLASS, cls))) {
-            Attribute l = s.getAttribute(o, CKA.LABEL);
-            if (l.present() && l.length() > 0) {
+            Attribute l = attributeOfLiveObject(s, o, CKA.LABEL);
+            if (l != null && l.present() && l.length() > 0) {
               names.add(l.asString());
             }
           }
@@ -514,6 +518,22 @@ public final class HsmKeyStore extends KeyStoreSpi {
       throw Errors.provider("listing the token", e);
     }
     return Collections.enumeration(names);
+  }
+
+  /**
+   * An attribute of an object just found, or null when the object is gone: a search also sees the
+   * session objects of other threads (ECDH results, imported public keys), which their owners may
+   * destroy between C_FindObjects and this call.
+   */
+  private static Attribute attributeOfLiveObject(io.hsmkit.pkcs11.Session s, long o, long type) {
+    try {
+      return s.getAttribute(o, type);
+    } catch (Pkcs11Exception e) {
+      if (e.isAny(io.hsmkit.pkcs11.constants.CKR.OBJECT_HANDLE_INVALID)) {
+        return null;
+      }
+      throw e;
+    }
   }
 
   @Override
