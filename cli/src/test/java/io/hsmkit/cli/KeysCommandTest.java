@@ -248,6 +248,7 @@ class KeysCommandTest {
     assertThat(gcm(Cipher.DECRYPT_MODE, "dek", sealed)).isEqualTo(MESSAGE);
 
     // The unwrapped key is not extractable, so it cannot leave again.
+    Files.deleteIfExists(cli.dir.resolve("again.wrapped"));
     cli.on("keys", "wrap", "dek", "--wrapping-key", "kek", "--out", cli.dir.resolve("again.wrapped").toString())
         .fails("cannot wrap dek: it is not extractable (CKA_EXTRACTABLE false, for good)");
     assertThat(Files.exists(cli.dir.resolve("again.wrapped"))).isFalse();
@@ -273,6 +274,7 @@ class KeysCommandTest {
     cli.on("keys", "wrap", "free", "--wrapping-key", "kek-a", "--out", file.toString()).ok();
     JsonNode state = cli.state();
     String out = cli.dir.resolve("never.wrapped").toString();
+    Files.deleteIfExists(Path.of(out)); // the directory outlives the token between runs
 
     cli.on("keys", "wrap", "locked", "--wrapping-key", "kek-a", "--out", out).fails("cannot wrap locked: it is not extractable");
     cli.on("keys", "wrap", "trusted-only", "--wrapping-key", "kek-a", "--out", out)
