@@ -43,10 +43,11 @@ import picocli.CommandLine.Spec;
  * key-management quorum actions: exporting and importing keys are what the issue's
  * {@code key-management} value guards.
  *
- * <p>The file holds the token's wrapped bytes and nothing else, so that other tools can read it
- * (RFC 5649 with CKM_AES_KEY_WRAP_PAD, which is what SoftHSM2 2.6.1 computes under 0x210A; e.g.
- * {@code openssl enc -d -id-aes256-wrap-pad -iv A65959A6 -K HEX}). The mechanism is chosen the same
- * way on both sides from what the token offers ({@link #mechanism}).
+ * <p>The file holds the token's wrapped bytes and nothing else, in the format of the mechanism
+ * (CKM_AES_KEY_WRAP_PAD: what SoftHSM2 2.6.1 computes under 0x210A, RFC 5649 for keys whose length
+ * is a multiple of 8), so that other tools can read it. The mechanism is chosen the same way on both
+ * sides from what the token offers ({@link #mechanism}); a token that offers another one cannot
+ * unwrap the file.
  */
 final class KeyWrapping {
   private KeyWrapping() {}
