@@ -186,7 +186,7 @@ final class TokenCommand implements Callable<Integer> {
       }
     }
 
-    static CliException pinError(Pkcs11Exception e, String which, String step) {
+    private static CliException pinError(Pkcs11Exception e, String which, String step) {
       if (e.isAny(CKR.PIN_INCORRECT)) {
         return new CliException("wrong SO PIN (" + e.ckrName() + ")" + (step.equals("C_InitToken") ? ": nothing was changed" : ""), e);
       }
@@ -270,7 +270,7 @@ final class TokenCommand implements Callable<Integer> {
       try (Pin current = Init.pin(pinFile, "HSMKIT_USER_PIN", "--pin-file", "current user PIN");
            Pin fresh = Init.pin(newPinFile, "HSMKIT_NEW_USER_PIN", "--new-pin-file", "new user PIN");
            Pin so = reset ? Init.pin(soPinFile, "HSMKIT_SO_PIN", "--so-pin-file", "SO PIN") : null) {
-        checkLength(fresh);
+        preflight(fresh, so);
         guard();
         // The guard's provider is closed again: the login below is this process's only one.
         try (Pkcs11Module module = Pkcs11Module.open(library)) {
@@ -314,25 +314,31 @@ final class TokenCommand implements Callable<Integer> {
     }
 
     /**
-     * The new PIN's length against the token's limits, before an approval is spent on a change the
-     * token would refuse (the message names the limits, never the PIN or its length).
+     * What the token would refuse, checked before an approval is spent on it: the new PIN's length
+     * against the token's limits (the message names the limits, never the PIN or its length) and, for
+     * --reset, the SO PIN (a login and logout). The current user PIN is checked by the guard's login.
      */
-    private void checkLength(Pin fresh) {
-      TokenInfo ti;
+    private void preflight(Pin fresh, Pin so) {
       try (Pkcs11Module module = Pkcs11Module.open(library)) {
         Slot slot = module.slotByTokenLabel(label).orElseThrow(() -> new CliException("no token labelled '" + label + "' in " + library
             + "; see hsmkit info"));
-        ti = slot.tokenInfo();
-      }
-      // The UTF-8 length without a String copy of the PIN; the encoded bytes are wiped.
-      java.nio.ByteBuffer encoded = StandardCharsets.UTF_8.encode(java.nio.CharBuffer.wrap(fresh.chars()));
-      int n = encoded.remaining();
-      if (encoded.hasArray()) {
-        java.util.Arrays.fill(encoded.array(), (byte) 0);
-      }
-      if (n < ti.minPinLen() || n > ti.maxPinLen()) {
-        throw new CliException("the new user PIN is not accepted by token '" + label + "': it takes " + ti.minPinLen() + " to "
-            + ti.maxPinLen() + " bytes; nothing was changed");
+        TokenInfo ti = slot.tokenInfo();
+        // The UTF-8 length without a String copy of the PIN; the encoded bytes are wiped.
+        java.nio.ByteBuffer encoded = StandardCharsets.UTF_8.encode(java.nio.CharBuffer.wrap(fresh.chars()));
+        int n = encoded.remaining();
+        if (encoded.hasArray()) {
+          java.util.Arrays.fill(encoded.array(), (byte) 0);
+        }
+        if (n < ti.minPinLen() || n > ti.maxPinLen()) {
+          throw new CliException("the new user PIN is not accepted by token '" + label + "': it takes " + ti.minPinLen() + " to "
+              + ti.maxPinLen() + " bytes; nothing was changed");
+        }
+        if (so != null) {
+          try (Session s = slot.openSession(true)) {
+            login(s, CKU.SO, so, "SO PIN");
+            s.logout();
+          }
+        }
       }
     }
 

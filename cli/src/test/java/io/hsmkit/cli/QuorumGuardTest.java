@@ -249,6 +249,12 @@ class QuorumGuardTest {
     Cli.run(with(resetArgs, "--approval", approved("user", "change-pin", List.of("label=" + cli.token.label(), "role=user", "by=user"),
         "alice", "bob"))).fails("ACTION_MISMATCH");
     String bySo = approved("user", "change-pin", List.of("label=" + cli.token.label(), "role=user", "by=so"), "alice", "bob");
+    // A wrong SO PIN is found before the approval is spent: the same approval then works.
+    Path wrongSo = dir.resolve("wrong-so.pin");
+    Files.writeString(wrongSo, "not-the-so-pin");
+    List<String> wrongSoArgs = new ArrayList<>(resetArgs);
+    wrongSoArgs.set(wrongSoArgs.indexOf(so.toString()), wrongSo.toString());
+    Cli.run(with(wrongSoArgs, "--approval", bySo)).fails("wrong SO PIN (CKR_PIN_INCORRECT): nothing was changed");
     assertThat(Cli.run(with(resetArgs, "--approval", bySo)).ok().out()).startsWith("reset the user PIN of token");
     assertThat(TokenCommandTest.logsIn(cli.token.library(), cli.token.label(), "reset-pin-9012")).isTrue();
     assertThat(TokenCommandTest.logsIn(cli.token.library(), cli.token.label(), "next-pin-5678")).isFalse();
