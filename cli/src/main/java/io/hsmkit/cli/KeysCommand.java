@@ -1,5 +1,11 @@
 package io.hsmkit.cli;
 
+import io.hsmkit.pkcs11.Pkcs11Exception;
+import io.hsmkit.pkcs11.constants.CKA;
+import io.hsmkit.pkcs11.constants.CKM;
+import io.hsmkit.pkcs11.constants.CKR;
+import io.hsmkit.pkcs11.raw.Attribute;
+import io.hsmkit.pkcs11.raw.Mechanism;
 import io.hsmkit.provider.keys.HsmKey;
 import java.io.PrintWriter;
 import java.security.InvalidAlgorithmParameterException;
@@ -29,12 +35,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code hsmkit keys list|show|generate|delete}: the token's entries, through the HsmKit KeyStore. */
+/**
+ * {@code hsmkit keys list|show|generate|delete|wrap|unwrap}: the token's entries, through the HsmKit
+ * KeyStore; wrap and unwrap go straight to C_WrapKey and C_UnwrapKey (see {@link KeyWrapping}).
+ */
 @Command(
     name = "keys",
     mixinStandardHelpOptions = true,
-    description = "List, show, generate and delete the keys in the token.",
-    subcommands = {KeysCommand.ListKeys.class, KeysCommand.Show.class, KeysCommand.Generate.class, KeysCommand.Delete.class})
+    description = "List, show, generate, delete, wrap and unwrap the keys in the token.",
+    subcommands = {KeysCommand.ListKeys.class, KeysCommand.Show.class, KeysCommand.Generate.class, KeysCommand.Delete.class,
+        KeyWrapping.Wrap.class, KeyWrapping.Unwrap.class})
 final class KeysCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -167,13 +177,16 @@ final class KeysCommand implements Callable<Integer> {
   enum KeyType {
     ec,
     rsa,
-    ed25519
+    ed25519,
+    aes
   }
 
   @Command(name = "generate", mixinStandardHelpOptions = true,
       description = {
-        "Generate a key pair in the token (sensitive, never extractable) with a self-signed certificate.",
-        "EC: --curve (default secp256r1) or --size 256|384|521; RSA: --size (default 2048); Ed25519: neither."
+        "Generate a key pair in the token (sensitive, never extractable) with a self-signed certificate,",
+        "or an AES key (sensitive; not extractable unless --extractable, so that keys wrap can export it).",
+        "EC: --curve (default secp256r1) or --size 256|384|521; RSA: --size (default 2048); Ed25519: neither;",
+        "AES: --size 128|256 (default 256)."
       })
   static final class Generate implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -182,10 +195,11 @@ final class KeysCommand implements Callable<Integer> {
     @Option(names = "--alias", required = true, paramLabel = "ALIAS", description = "The new entry's alias (CKA_LABEL).")
     String alias;
 
-    @Option(names = "--type", required = true, paramLabel = "TYPE", description = "ec, rsa or ed25519.")
+    @Option(names = "--type", required = true, paramLabel = "TYPE", description = "ec, rsa, ed25519 or aes.")
     KeyType type;
 
-    @Option(names = "--size", paramLabel = "BITS", description = "RSA modulus size (default 2048), or EC field size 256, 384 or 521.")
+    @Option(names = "--size", paramLabel = "BITS",
+        description = "RSA modulus size (default 2048), EC field size 256, 384 or 521, or AES key size 128 or 256 (default 256).")
     Integer size;
 
     @Option(names = "--curve", paramLabel = "NAME", description = "EC curve (secp256r1, secp384r1, secp521r1; default secp256r1).")
@@ -196,6 +210,10 @@ final class KeysCommand implements Callable<Integer> {
 
     @Option(names = "--days", paramLabel = "N", defaultValue = "365", description = "Validity of the certificate in days (default ${DEFAULT-VALUE}).")
     int days;
+
+    @Option(names = "--extractable",
+        description = "--type aes only: CKA_EXTRACTABLE true, so that hsmkit keys wrap can export it wrapped (never in clear: it stays sensitive).")
+    boolean extractable;
 
     @Override
     public Integer call() {
@@ -214,6 +232,16 @@ final class KeysCommand implements Callable<Integer> {
       }
       if (type == KeyType.ec && size != null && curve != null) {
         throw new CommandLine.ParameterException(cl, "give --curve or --size, not both");
+      }
+      if (extractable && type != KeyType.aes) {
+        // Key pairs stay never-extractable: their certificate says the key was made in the token.
+        throw new CommandLine.ParameterException(cl, "--extractable is for --type aes");
+      }
+      if (type == KeyType.aes) {
+        if (curve != null || subject != null) {
+          throw new CommandLine.ParameterException(cl, "--type aes takes neither --curve nor --subject (a secret key has no certificate)");
+        }
+        return generateSecret(cl);
       }
       X500Name dn = Pki.subject(subject == null ? "CN=" + alias : subject);
       Map<String, Object> doc;
@@ -237,6 +265,36 @@ final class KeysCommand implements Callable<Integer> {
       } else {
         out.println("generated " + alias + ": " + doc.get("algorithm") + " "
             + (doc.get("curve") != null ? doc.get("curve") : doc.get("size")) + ", certificate " + Pki.name(dn));
+        out.flush();
+      }
+      return ExitCode.OK;
+    }
+
+    /** An AES token key, made by C_GenerateKey straight in the token under the alias. */
+    private Integer generateSecret(CommandLine cl) {
+      int bits = size == null ? 256 : size;
+      if (bits != 128 && bits != 192 && bits != 256) {
+        throw new CommandLine.ParameterException(cl, "--type aes takes --size 128, 192 or 256, not " + bits);
+      }
+      Map<String, Object> doc;
+      try (Token t = token.open()) {
+        if (t.contains(alias)) {
+          throw new CliException("an entry " + alias + " already exists; choose another alias, or delete it first with hsmkit keys delete " + alias);
+        }
+        try {
+          t.provider.tokenContext().executeForObjects(s -> s.generateKey(Mechanism.of(CKM.AES_KEY_GEN),
+              KeyWrapping.secretKeyTemplate(alias, extractable, Attribute.ulong(CKA.VALUE_LEN, bits / 8))));
+        } catch (Pkcs11Exception e) {
+          throw new CliException("cannot generate an AES-" + bits + " key: the token refuses (" + e.ckrName()
+              + ")" + (e.is(CKR.KEY_SIZE_RANGE) ? "; see hsmkit info for its AES key sizes" : ""), e);
+        }
+        doc = entry(t, alias);
+      }
+      PrintWriter out = cl.getOut();
+      if (token.json) {
+        Output.json(out, doc);
+      } else {
+        out.println("generated " + alias + ": AES " + doc.get("size") + (extractable ? ", extractable (wrapped only)" : ""));
         out.flush();
       }
       return ExitCode.OK;

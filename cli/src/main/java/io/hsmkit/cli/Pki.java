@@ -209,7 +209,8 @@ final class Pki {
       return e.getParams().getCurve().getField().getFieldSize();
     }
     if (k instanceof HsmSecretKey s) {
-      return s.bits();
+      // 0: the token did not record CKA_VALUE_LEN (SoftHSM2 2.6.1 after C_UnwrapKey): unknown, not zero.
+      return s.bits() == 0 ? null : s.bits();
     }
     if ("Ed25519".equalsIgnoreCase(algorithm(k))) {
       return 255;

@@ -28,12 +28,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code hsmkit token init}: initialise a token and set its user PIN. */
+/** {@code hsmkit token init|pin}: initialise a token and set its user PIN; change or reset the user PIN. */
 @Command(
     name = "token",
     mixinStandardHelpOptions = true,
-    description = "Token administration (needs the security officer's PIN).",
-    subcommands = {TokenCommand.Init.class})
+    description = "Token administration: initialise a token (SO PIN), change or reset its user PIN.",
+    subcommands = {TokenCommand.Init.class, TokenCommand.ChangePin.class})
 final class TokenCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -199,7 +199,7 @@ final class TokenCommand implements Callable<Integer> {
       return new CliException(step + " failed: " + e.getMessage(), e);
     }
 
-    private static Pin pin(Path file, String env, String option, String what) {
+    static Pin pin(Path file, String env, String option, String what) {
       try {
         if (file != null) {
           return Pin.fromFile(file);
@@ -211,6 +211,185 @@ final class TokenCommand implements Callable<Integer> {
       } catch (IOException | IllegalArgumentException e) {
         throw new CliException("cannot read the " + what + ": " + HsmkitCommand.oneLine(e), e);
       }
+    }
+  }
+
+  @Command(name = "pin", mixinStandardHelpOptions = true,
+      description = {
+        "Change the user PIN (C_SetPIN, logged in as the user with --pin-file), or with --reset let the security officer",
+        "set a new one (C_InitPIN, logged in with --so-pin-file).",
+        "A user action (user/change-pin label=LABEL role=user by=user|so): with the token's quorum value for user above 1",
+        "it needs --approval TOKEN. The token's current user PIN (--pin-file) is needed either way, to read its quorum state."
+      })
+  static final class ChangePin implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--label", paramLabel = "LABEL", defaultValue = "${env:HSMKIT_TOKEN_LABEL}",
+        description = "The token's label (default: $HSMKIT_TOKEN_LABEL).")
+    String label;
+
+    @Option(names = "--library", paramLabel = "PATH", defaultValue = "${env:HSMKIT_PKCS11_LIBRARY:-" + InfoCommand.DEFAULT_LIBRARY + "}",
+        description = "PKCS#11 library (default: $HSMKIT_PKCS11_LIBRARY, else " + InfoCommand.DEFAULT_LIBRARY + ").")
+    String library;
+
+    @Option(names = "--pin-file", paramLabel = "FILE", description = "File holding the current user PIN (default: $HSMKIT_USER_PIN).")
+    Path pinFile;
+
+    @Option(names = "--new-pin-file", required = true, paramLabel = "FILE", description = "File holding the new user PIN (its first line).")
+    Path newPinFile;
+
+    @Option(names = "--reset", description = "The security officer sets the new user PIN (C_InitPIN) instead of the user changing it.")
+    boolean reset;
+
+    @Option(names = "--so-pin-file", paramLabel = "FILE", description = "With --reset: file holding the SO PIN (default: $HSMKIT_SO_PIN).")
+    Path soPinFile;
+
+    @Option(names = "--approval", paramLabel = "TOKEN",
+        description = "Approved quorum token for user/change-pin label=LABEL role=user by=user (by=so with --reset).")
+    Path approval;
+
+    @Option(names = "--json", description = "Print one JSON document on stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      if (label == null || label.isBlank()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "give --label (or set HSMKIT_TOKEN_LABEL)");
+      }
+      if (soPinFile != null && !reset) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--so-pin-file is for --reset");
+      }
+      if (!Files.exists(Path.of(library))) {
+        throw new CliException("no PKCS#11 library at " + library + ": run `bash softhsm-config/install.sh`, or give --library");
+      }
+      if (pinFile == null && System.getenv("HSMKIT_USER_PIN") == null) {
+        throw new CliException("no current user PIN: give --pin-file FILE, or run through ./hsmkit (which sets HSMKIT_USER_PIN); "
+            + "it is needed to read the token's quorum state" + (reset ? " even for --reset" : ""));
+      }
+      long slotId;
+      try (Pin current = Init.pin(pinFile, "HSMKIT_USER_PIN", "--pin-file", "current user PIN");
+           Pin fresh = Init.pin(newPinFile, "HSMKIT_NEW_USER_PIN", "--new-pin-file", "new user PIN");
+           Pin so = reset ? Init.pin(soPinFile, "HSMKIT_SO_PIN", "--so-pin-file", "SO PIN") : null) {
+        preflight(fresh, so);
+        guard();
+        // The guard's provider is closed again: the login below is this process's only one.
+        try (Pkcs11Module module = Pkcs11Module.open(library)) {
+          Slot slot = module.slotByTokenLabel(label).orElseThrow(() -> new CliException("no token labelled '" + label
+              + "' in " + library + " any more"));
+          try (Session s = slot.openSession(true)) {
+            if (reset) {
+              login(s, CKU.SO, so, "SO PIN");
+              try {
+                s.raw().C_InitPIN(s.handle(), fresh.chars());
+              } finally {
+                s.logout();
+              }
+            } else {
+              login(s, CKU.USER, current, "current user PIN");
+              try {
+                s.raw().C_SetPIN(s.handle(), current.chars(), fresh.chars());
+              } finally {
+                s.logout();
+              }
+            }
+          } catch (Pkcs11Exception e) {
+            throw newPinError(e, reset ? "C_InitPIN" : "C_SetPIN");
+          }
+          slotId = slot.id();
+        }
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      if (json) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("label", label);
+        doc.put("slot", slotId);
+        doc.put("role", "user");
+        doc.put("by", reset ? "so" : "user");
+        Output.json(out, doc);
+      } else {
+        out.println((reset ? "reset the user PIN of token '" + label + "' (as the security officer)" : "changed the user PIN of token '" + label + "'"));
+        out.flush();
+      }
+      return ExitCode.OK;
+    }
+
+    /**
+     * What the token would refuse, checked before an approval is spent on it: the new PIN's length
+     * against the token's limits (the message names the limits, never the PIN or its length) and, for
+     * --reset, the SO PIN (a login and logout). The current user PIN is checked by the guard's login.
+     */
+    private void preflight(Pin fresh, Pin so) {
+      try (Pkcs11Module module = Pkcs11Module.open(library)) {
+        Slot slot = module.slotByTokenLabel(label).orElseThrow(() -> new CliException("no token labelled '" + label + "' in " + library
+            + "; see hsmkit info"));
+        TokenInfo ti = slot.tokenInfo();
+        // The UTF-8 length without a String copy of the PIN; the encoded bytes are wiped.
+        java.nio.ByteBuffer encoded = StandardCharsets.UTF_8.encode(java.nio.CharBuffer.wrap(fresh.chars()));
+        int n = encoded.remaining();
+        if (encoded.hasArray()) {
+          java.util.Arrays.fill(encoded.array(), (byte) 0);
+        }
+        if (n < ti.minPinLen() || n > ti.maxPinLen()) {
+          throw new CliException("the new user PIN is not accepted by token '" + label + "': it takes " + ti.minPinLen() + " to "
+              + ti.maxPinLen() + " bytes; nothing was changed");
+        }
+        if (so != null) {
+          try (Session s = slot.openSession(true)) {
+            login(s, CKU.SO, so, "SO PIN");
+            s.logout();
+          }
+        }
+      }
+    }
+
+    /**
+     * The token's own quorum state decides first (service user, operation change-pin; the PINs are never
+     * part of the action). Reading it takes a user login, so the current user PIN is needed even for
+     * --reset: the state's objects are private to the user.
+     */
+    private void guard() {
+      String pin = pinFile != null ? "file:" + pinFile : "env:HSMKIT_USER_PIN";
+      Map<String, String> arguments = new LinkedHashMap<>();
+      arguments.put("label", label);
+      arguments.put("role", "user");
+      arguments.put("by", reset ? "so" : "user");
+      Token t;
+      try {
+        t = TokenOptions.open(TokenOptions.inline(library, label, pin));
+      } catch (CliException e) {
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+          if (c instanceof Pkcs11Exception p && p.isAny(CKR.PIN_INCORRECT, CKR.PIN_INVALID, CKR.PIN_LEN_RANGE)) {
+            throw new CliException("wrong current user PIN for token '" + label + "' (" + p.ckrName() + "): check "
+                + (pinFile != null ? "--pin-file " + pinFile : "HSMKIT_USER_PIN") + "; nothing was changed", e);
+          }
+        }
+        throw e;
+      }
+      try (t; QuorumState quorum = QuorumState.onToken(t)) {
+        quorum.authorize(Action.of(Service.USER, "change-pin", arguments), approval);
+      }
+    }
+
+    private static void login(Session s, long userType, Pin pin, String which) {
+      try {
+        s.login(userType, pin.chars());
+      } catch (Pkcs11Exception e) {
+        if (e.isAny(CKR.PIN_INCORRECT, CKR.PIN_INVALID, CKR.PIN_LEN_RANGE)) {
+          throw new CliException("wrong " + which + " (" + e.ckrName() + "): nothing was changed", e);
+        }
+        if (e.isAny(CKR.PIN_LOCKED)) {
+          throw new CliException("the " + which + " is locked (" + e.ckrName() + "): nothing was changed", e);
+        }
+        throw e;
+      }
+    }
+
+    private static CliException newPinError(Pkcs11Exception e, String step) {
+      if (e.isAny(CKR.PIN_LEN_RANGE, CKR.PIN_INVALID, CKR.PIN_TOO_WEAK)) {
+        return new CliException("the new user PIN is not accepted by the token (" + e.ckrName() + "): check its length "
+            + "(hsmkit info shows the token's PIN length); nothing was changed", e);
+      }
+      return new CliException(step + " failed: " + e.getMessage(), e);
     }
   }
 }

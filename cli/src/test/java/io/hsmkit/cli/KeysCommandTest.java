@@ -3,10 +3,20 @@ package io.hsmkit.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hsmkit.pkcs11.constants.CKA;
+import io.hsmkit.pkcs11.constants.CKM;
+import io.hsmkit.pkcs11.raw.Attribute;
+import io.hsmkit.pkcs11.raw.Mechanism;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** hsmkit keys list|show|generate|delete against a real SoftHSM2 token. */
+/** hsmkit keys list|show|generate|delete|wrap|unwrap against a real SoftHSM2 token. */
 class KeysCommandTest {
   private static Cli cli;
 
@@ -173,5 +183,125 @@ class KeysCommandTest {
   void neverPrintsThePin() {
     Cli.Run r = cli.on("keys", "list", "--json");
     assertThat(r.out() + r.err()).doesNotContain(new String(cli.token.userPin()));
+  }
+
+  private static final byte[] IV = new byte[12];
+  private static final byte[] MESSAGE = "wrapped and back".getBytes(StandardCharsets.UTF_8);
+
+  /** AES-GCM with the token key {@code alias}, through the HsmKit provider (the key never leaves the token). */
+  private static byte[] gcm(int mode, String alias, byte[] in) throws Exception {
+    try (Token t = TokenOptions.open(cli.config.toString())) {
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding", t.provider);
+      c.init(mode, t.key(alias), new GCMParameterSpec(128, IV));
+      return c.doFinal(in);
+    }
+  }
+
+  @Test
+  void generateAesWithAndWithoutExtractable() {
+    assertThat(cli.on("keys", "generate", "--alias", "aes-default", "--type", "aes").ok().out()).isEqualTo("generated aes-default: AES 256\n");
+    assertThat(cli.on("keys", "generate", "--alias", "aes-128x", "--type", "aes", "--size", "128", "--extractable").ok().out())
+        .isEqualTo("generated aes-128x: AES 128, extractable (wrapped only)\n");
+    assertThat(cli.on("keys", "list").ok().out())
+        .containsPattern("(?m)^aes-default +secret-key +AES +256 +yes +no +no$")
+        .containsPattern("(?m)^aes-128x +secret-key +AES +128 +yes +yes +no$");
+    cli.on("keys", "generate", "--alias", "aes-default", "--type", "aes").fails("an entry aes-default already exists");
+
+    JsonNode state = cli.state();
+    for (String[] bad : new String[][] {{"--type", "ec", "--extractable"}, {"--type", "aes", "--size", "100"},
+        {"--type", "aes", "--curve", "secp256r1"}, {"--type", "aes", "--subject", "CN=x"}}) {
+      String[] args = new String[bad.length + 4];
+      args[0] = "keys";
+      args[1] = "generate";
+      args[2] = "--alias";
+      args[3] = "bad-aes";
+      System.arraycopy(bad, 0, args, 4, bad.length);
+      Cli.Run r = cli.on(args);
+      assertThat(r.exit()).as(String.join(" ", bad)).isEqualTo(2);
+    }
+    assertThat(cli.state()).isEqualTo(state);
+  }
+
+  @Test
+  void wrapDeleteUnwrapAndUse() throws Exception {
+    cli.on("keys", "generate", "--alias", "kek", "--type", "aes").ok();
+    cli.on("keys", "generate", "--alias", "dek", "--type", "aes", "--extractable").ok();
+    byte[] sealed = gcm(Cipher.ENCRYPT_MODE, "dek", MESSAGE);
+    Path file = cli.dir.resolve("dek.wrapped");
+
+    // KWP of a 32-byte key: 40 bytes.
+    assertThat(cli.on("keys", "wrap", "dek", "--wrapping-key", "kek", "--out", file.toString()).ok().out())
+        .startsWith("wrapped dek under kek with CKM_AES_KEY_WRAP_PAD: 40 bytes to " + file + " (sha256 ");
+    assertThat(Files.size(file)).isEqualTo(40);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+
+    cli.on("keys", "delete", "dek").ok();
+    assertThat(entry(cli.state(), "dek")).isNull();
+
+    assertThat(cli.on("keys", "unwrap", "dek", "--wrapping-key", "kek", "--in", file.toString()).ok().out())
+        .isEqualTo("unwrapped dek: AES 256 under kek with CKM_AES_KEY_WRAP_PAD (sensitive, not extractable)\n");
+    JsonNode dek = entry(cli.state(), "dek");
+    assertThat(dek.get("type").asText()).isEqualTo("secret-key");
+    assertThat(dek.get("sensitive").asBoolean()).isTrue();
+    assertThat(dek.get("extractable").asBoolean()).isFalse();
+    // The same key material: what the old key sealed, the unwrapped one opens.
+    assertThat(gcm(Cipher.DECRYPT_MODE, "dek", sealed)).isEqualTo(MESSAGE);
+
+    // The unwrapped key is not extractable, so it cannot leave again.
+    Files.deleteIfExists(cli.dir.resolve("again.wrapped"));
+    cli.on("keys", "wrap", "dek", "--wrapping-key", "kek", "--out", cli.dir.resolve("again.wrapped").toString())
+        .fails("cannot wrap dek: it is not extractable (CKA_EXTRACTABLE false, for good)");
+    assertThat(Files.exists(cli.dir.resolve("again.wrapped"))).isFalse();
+
+    JsonNode doc = cli.on("keys", "unwrap", "dek-2", "--wrapping-key", "kek", "--in", file.toString(), "--json").ok().json();
+    assertThat(doc.get("size").asInt()).isEqualTo(256);
+    assertThat(doc.get("mechanism").asText()).isEqualTo("CKM_AES_KEY_WRAP_PAD");
+    assertThat(doc.get("wrappedSha256").asText()).hasSize(64);
+  }
+
+  @Test
+  void wrapAndUnwrapRefusals() throws Exception {
+    cli.on("keys", "generate", "--alias", "kek-a", "--type", "aes").ok();
+    cli.on("keys", "generate", "--alias", "kek-b", "--type", "aes").ok();
+    cli.on("keys", "generate", "--alias", "locked", "--type", "aes").ok();
+    cli.on("keys", "generate", "--alias", "free", "--type", "aes", "--size", "128", "--extractable").ok();
+    // An extractable key that may be wrapped only under a trusted key: the token itself refuses.
+    try (Token t = TokenOptions.open(cli.config.toString())) {
+      t.provider.tokenContext().executeForObjects(s -> s.generateKey(Mechanism.of(CKM.AES_KEY_GEN),
+          KeyWrapping.secretKeyTemplate("trusted-only", true, Attribute.ulong(CKA.VALUE_LEN, 32), Attribute.bool(CKA.WRAP_WITH_TRUSTED, true))));
+    }
+    Path file = cli.dir.resolve("free.wrapped");
+    cli.on("keys", "wrap", "free", "--wrapping-key", "kek-a", "--out", file.toString()).ok();
+    JsonNode state = cli.state();
+    String out = cli.dir.resolve("never.wrapped").toString();
+    Files.deleteIfExists(Path.of(out)); // the directory outlives the token between runs
+
+    cli.on("keys", "wrap", "locked", "--wrapping-key", "kek-a", "--out", out).fails("cannot wrap locked: it is not extractable");
+    cli.on("keys", "wrap", "trusted-only", "--wrapping-key", "kek-a", "--out", out)
+        .fails("cannot wrap trusted-only under kek-a: the token refuses (CKR_KEY_NOT_WRAPPABLE): trusted-only may only be wrapped under a trusted key");
+    cli.on("keys", "wrap", "k-ec", "--wrapping-key", "kek-a", "--out", out).fails("the key k-ec is a private key entry, not an AES secret key");
+    cli.on("keys", "wrap", "free", "--wrapping-key", "k-rsa", "--out", out).fails("the wrapping key k-rsa is a private key entry");
+    cli.on("keys", "wrap", "free", "--wrapping-key", "no-such-key", "--out", out).fails("no entry no-such-key; see hsmkit keys list");
+    assertThat(Files.exists(Path.of(out))).isFalse();
+
+    // Under the wrong key, or altered by one bit: the token's integrity check refuses it.
+    cli.on("keys", "unwrap", "never", "--wrapping-key", "kek-b", "--in", file.toString()).fails("cannot unwrap " + file + " under kek-b: the token refuses (");
+    byte[] flipped = Files.readAllBytes(file);
+    flipped[3] ^= 1;
+    Path altered = cli.dir.resolve("altered.wrapped");
+    Files.write(altered, flipped);
+    cli.on("keys", "unwrap", "never", "--wrapping-key", "kek-a", "--in", altered.toString()).fails("the token refuses (");
+    cli.on("keys", "unwrap", "free", "--wrapping-key", "kek-a", "--in", file.toString()).fails("an entry free already exists");
+    Path shortFile = cli.dir.resolve("short.wrapped");
+    Files.write(shortFile, new byte[20]);
+    cli.on("keys", "unwrap", "never", "--wrapping-key", "kek-a", "--in", shortFile.toString())
+        .fails(shortFile + " holds 20 bytes: not a wrapped AES key");
+    cli.on("keys", "unwrap", "never", "--wrapping-key", "kek-a", "--in", cli.dir.resolve("missing.wrapped").toString())
+        .fails("cannot read the wrapped key file");
+    assertThat(cli.state()).isEqualTo(state);
+
+    Cli.Run r = cli.on("keys", "wrap", "free", "--out", out);
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--wrapping-key");
   }
 }

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The guarded verbs of hsmkit against the quorum state on the token itself (3 officers; key-management,
  * token and, later, user at 2): without an approval refused, with K-1 refused naming what is missing,
  * with 2 of 3 accepted, the same approval replayed refused, an approval for another argument refused.
+ * (With a value at 1 the same verbs run without approval: KeysCommandTest, TokenCommandTest.)
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QuorumGuardTest {
@@ -156,6 +157,114 @@ class QuorumGuardTest {
 
   @Test
   @Order(3)
+  void keysWrapAndUnwrap() throws Exception {
+    cli.on("keys", "generate", "--alias", "kek", "--type", "aes").ok();
+    cli.on("keys", "generate", "--alias", "dek", "--type", "aes", "--extractable").ok();
+    String file = p("dek.wrapped");
+    Files.deleteIfExists(Path.of(file)); // the directory outlives the token between runs
+    List<String> wrap = List.of("keys", "wrap", "dek", "--wrapping-key", "kek", "--out", file);
+
+    cli.on(wrap.toArray(new String[0])).fails("2 of 3 approvals for key-management/wrap-key: have 0; missing 2");
+    assertThat(cli.on(wrap.toArray(new String[0])).err())
+        .contains("hsmkit quorum token create --service key-management --operation wrap-key --arg alias=dek --arg wrapping-alias=kek");
+    String underOther = approved("key-management", "wrap-key", List.of("alias=dek", "wrapping-alias=other"), "alice", "bob");
+    cli.on(with(wrap, "--approval", underOther)).fails("ACTION_MISMATCH");
+    String half = approved("key-management", "wrap-key", List.of("alias=dek", "wrapping-alias=kek"), "carol");
+    cli.on(with(wrap, "--approval", half)).fails("have 1 (carol); missing 1");
+    assertThat(Files.exists(Path.of(file))).isFalse();
+    approve(half, "alice");
+    assertThat(cli.on(with(wrap, "--approval", half)).ok().out()).startsWith("wrapped dek under kek with CKM_AES_KEY_WRAP_PAD: 40 bytes");
+    Files.delete(Path.of(file));
+    cli.on(with(wrap, "--approval", half)).fails("ALREADY_USED");
+    assertThat(Files.exists(Path.of(file))).isFalse();
+    cli.on(with(wrap, "--approval", approved("key-management", "wrap-key", List.of("alias=dek", "wrapping-alias=kek"), "bob", "carol"))).ok();
+
+    // Unwrap: bound to the alias, the wrapping key and the exact bytes of the file.
+    String sha = KeyWrapping.sha256(Files.readAllBytes(Path.of(file)));
+    List<String> unwrap = List.of("keys", "unwrap", "dek2", "--wrapping-key", "kek", "--in", file);
+    cli.on(unwrap.toArray(new String[0])).fails("2 of 3 approvals for key-management/import-key: have 0; missing 2");
+    assertThat(cli.on(unwrap.toArray(new String[0])).err()).contains("--arg alias=dek2 --arg wrapped-sha256=" + sha + " --arg wrapping-alias=kek");
+    String otherBlob = approved("key-management", "import-key", List.of("alias=dek2", "wrapping-alias=kek", "wrapped-sha256=" + "0".repeat(64)),
+        "alice", "bob");
+    cli.on(with(unwrap, "--approval", otherBlob)).fails("ACTION_MISMATCH");
+    String otherAlias = approved("key-management", "import-key", List.of("alias=dek3", "wrapping-alias=kek", "wrapped-sha256=" + sha),
+        "alice", "bob");
+    cli.on(with(unwrap, "--approval", otherAlias)).fails("ACTION_MISMATCH");
+    assertThat(has("dek2")).isFalse();
+    String right = approved("key-management", "import-key", List.of("alias=dek2", "wrapping-alias=kek", "wrapped-sha256=" + sha), "alice", "carol");
+    assertThat(cli.on(with(unwrap, "--approval", right)).ok().out()).startsWith("unwrapped dek2: AES 256 under kek");
+    assertThat(has("dek2")).isTrue();
+
+    // Replay after the key is gone again: refused.
+    cli.on("keys", "delete", "dek2", "--approval", approved("key-management", "delete-key", List.of("alias=dek2"), "bob", "carol")).ok();
+    cli.on(with(unwrap, "--approval", right)).fails("ALREADY_USED");
+    assertThat(has("dek2")).isFalse();
+  }
+
+  private static String[] with(List<String> args, String... more) {
+    List<String> a = new ArrayList<>(args);
+    a.addAll(List.of(more));
+    return a.toArray(new String[0]);
+  }
+
+  @Test
+  @Order(5)
+  void tokenPin() throws Exception {
+    // user is at 2 (quorumVerbsThatChangeState), with officers alice and bob left.
+    Path current = dir.resolve("hsmkit.cfg.pin");
+    String oldPin = Files.readString(current);
+    Path next = dir.resolve("next.pin");
+    Files.writeString(next, "next-pin-5678");
+    List<String> change = List.of("token", "pin", "--label", cli.token.label(), "--library", cli.token.library(),
+        "--pin-file", current.toString(), "--new-pin-file", next.toString());
+
+    Cli.Run refused = Cli.run(change.toArray(new String[0])).fails("2 of 2 approvals for user/change-pin: have 0; missing 2");
+    assertThat(refused.err()).contains("--operation change-pin --arg by=user --arg label=" + cli.token.label() + " --arg role=user")
+        .doesNotContain("next-pin-5678").doesNotContain(oldPin);
+    Cli.run(with(change, "--approval", approved("user", "change-pin", List.of("label=another", "role=user", "by=user"), "alice", "bob")))
+        .fails("ACTION_MISMATCH");
+    // An approval for the security officer's reset is not one for the user's change.
+    Cli.run(with(change, "--approval", approved("user", "change-pin", List.of("label=" + cli.token.label(), "role=user", "by=so"), "alice", "bob")))
+        .fails("ACTION_MISMATCH");
+    assertThat(TokenCommandTest.logsIn(cli.token.library(), cli.token.label(), oldPin)).isTrue();
+
+    String ok = approved("user", "change-pin", List.of("label=" + cli.token.label(), "role=user", "by=user"), "bob", "alice");
+    assertThat(Cli.run(with(change, "--approval", ok)).ok().out()).isEqualTo("changed the user PIN of token '" + cli.token.label() + "'\n");
+    assertThat(TokenCommandTest.logsIn(cli.token.library(), cli.token.label(), "next-pin-5678")).isTrue();
+    assertThat(TokenCommandTest.logsIn(cli.token.library(), cli.token.label(), oldPin)).isFalse();
+    cli.writeConfig("hsmkit.cfg", "next-pin-5678"); // current now holds the new PIN
+
+    // Replay, with the right current PIN: refused, nothing changed.
+    Cli.run(with(change, "--approval", ok)).fails("ALREADY_USED");
+    assertThat(TokenCommandTest.logsIn(cli.token.library(), cli.token.label(), "next-pin-5678")).isTrue();
+
+    // The security officer's reset: by=so.
+    Path so = dir.resolve("so.pin");
+    Files.writeString(so, new String(cli.token.soPin()));
+    Path reset = dir.resolve("reset.pin");
+    Files.writeString(reset, "reset-pin-9012");
+    List<String> resetArgs = List.of("token", "pin", "--label", cli.token.label(), "--library", cli.token.library(),
+        "--pin-file", current.toString(), "--new-pin-file", reset.toString(), "--reset", "--so-pin-file", so.toString());
+    Cli.run(resetArgs.toArray(new String[0])).fails("2 of 2 approvals for user/change-pin: have 0; missing 2");
+    Cli.run(with(resetArgs, "--approval", approved("user", "change-pin", List.of("label=" + cli.token.label(), "role=user", "by=user"),
+        "alice", "bob"))).fails("ACTION_MISMATCH");
+    String bySo = approved("user", "change-pin", List.of("label=" + cli.token.label(), "role=user", "by=so"), "alice", "bob");
+    // A wrong SO PIN is found before the approval is spent: the same approval then works.
+    Path wrongSo = dir.resolve("wrong-so.pin");
+    Files.writeString(wrongSo, "not-the-so-pin");
+    List<String> wrongSoArgs = new ArrayList<>(resetArgs);
+    wrongSoArgs.set(wrongSoArgs.indexOf(so.toString()), wrongSo.toString());
+    Cli.run(with(wrongSoArgs, "--approval", bySo)).fails("wrong SO PIN (CKR_PIN_INCORRECT): nothing was changed");
+    assertThat(Cli.run(with(resetArgs, "--approval", bySo)).ok().out()).startsWith("reset the user PIN of token");
+    assertThat(TokenCommandTest.logsIn(cli.token.library(), cli.token.label(), "reset-pin-9012")).isTrue();
+    assertThat(TokenCommandTest.logsIn(cli.token.library(), cli.token.label(), "next-pin-5678")).isFalse();
+    cli.writeConfig("hsmkit.cfg", "reset-pin-9012");
+    Cli.run(with(resetArgs, "--approval", bySo)).fails("ALREADY_USED");
+    assertThat(q("audit", "verify").ok().out()).startsWith("audit log verifies: ");
+  }
+
+  @Test
+  @Order(4)
   void quorumVerbsThatChangeState() throws Exception {
     // quorum = 2 (quorum is 1 until then), then user = 2 needs a quorum approval.
     q("values", "set", "--service", "quorum", "--value", "2").ok();
@@ -205,7 +314,7 @@ class QuorumGuardTest {
   }
 
   @Test
-  @Order(4)
+  @Order(6)
   void tokenReinitialise() throws Exception {
     Path so = dir.resolve("so.pin");
     Files.writeString(so, new String(cli.token.soPin()));
