@@ -74,7 +74,7 @@ final class ClusterCommand implements Callable<Integer> {
 
     /** Runs the quorum check for {@code action}: the approval is consumed; without one, the token quorum must be 1. */
     void authorize(Action action) {
-      try (QuorumState st = QuorumState.open(state != null ? state : QuorumState.defaultDir(System.getenv()))) {
+      try (QuorumState st = QuorumState.openDirectory(state != null ? state : defaultStateDir(System.getenv()))) {
         QuorumAuthorizer.Authorization auth = st.authorization(approval);
         if (auth == null) {
           if (!QuorumRules.approvalOptional(action, st.authorizer.policy())) {
@@ -88,6 +88,16 @@ final class ClusterCommand implements Callable<Integer> {
         st.authorizer.authorize(action, auth.token(), auth.approvals());
       }
     }
+  }
+
+  /**
+   * The cluster's quorum state when --state is not given: $HSMKIT_HOME/quorum, else
+   * ~/.hsmkit/quorum. (A cluster's members are several tokens, so its state is not on one of them.)
+   */
+  static Path defaultStateDir(Map<String, String> env) {
+    String home = env.get("HSMKIT_HOME");
+    Path base = home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".hsmkit");
+    return base.resolve("quorum");
   }
 
   /** What an approval binds for init: the member names, in order. */
