@@ -923,8 +923,8 @@ public final class KmsService implements AutoCloseable {
     call(caller, "CreateAlias", r, ctx -> {
       checkAliasName(r.aliasName(), true);
       return db.inTransaction(c -> {
-        KeyRow k = resolve(c, r.targetKeyId(), false, ctx);
         requireKeyIdOrArn(r.targetKeyId());
+        KeyRow k = resolve(c, r.targetKeyId(), false, ctx);
         authorize(caller, "kms:CreateAlias", k, grants(c, k.keyId()), Map.of(), List.of());
         refusePendingDeletion(k);
         if (one(c, "SELECT alias_name FROM kms_alias WHERE alias_name = ?", r.aliasName()) != null) {
@@ -952,8 +952,8 @@ public final class KmsService implements AutoCloseable {
           throw new KmsException(KmsError.NOT_FOUND, "Alias " + aliasArn(r.aliasName()) + " is not found.");
         }
         KeyRow from = resolve(c, current, false, ctx);
-        KeyRow to = resolve(c, r.targetKeyId(), false, ctx);
         requireKeyIdOrArn(r.targetKeyId());
+        KeyRow to = resolve(c, r.targetKeyId(), false, ctx);
         authorize(caller, "kms:UpdateAlias", from, grants(c, from.keyId()), Map.of(), List.of());
         authorize(caller, "kms:UpdateAlias", to, grants(c, to.keyId()), Map.of(), List.of());
         refusePendingDeletion(to);
@@ -991,8 +991,8 @@ public final class KmsService implements AutoCloseable {
       return db.inTransaction(c -> {
         String keyFilter = null;
         if (r.keyId() != null) {
-          KeyRow k = resolve(c, r.keyId(), false, ctx);
           requireKeyIdOrArn(r.keyId());
+          KeyRow k = resolve(c, r.keyId(), false, ctx);
           keyFilter = k.keyId();
         }
         authorize(caller, "kms:ListAliases", null, List.of(), Map.of(), List.of());
@@ -1037,6 +1037,9 @@ public final class KmsService implements AutoCloseable {
   }
 
   private static void requireKeyIdOrArn(String keyId) {
+    if (keyId == null) {
+      throw validation("TargetKeyId is required");
+    }
     if (keyId.startsWith("alias/") || keyId.contains(":alias/")) {
       throw validation("this parameter takes a key id or key ARN, not an alias");
     }
