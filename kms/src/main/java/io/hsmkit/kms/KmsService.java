@@ -12,6 +12,7 @@ import io.hsmkit.kms.audit.AuditEvents;
 import io.hsmkit.kms.audit.AuditTrail;
 import io.hsmkit.kms.backing.KeyBacking;
 import io.hsmkit.kms.backing.KeyBackings;
+import io.hsmkit.kms.backing.token.TokenKeyBacking;
 import io.hsmkit.kms.blob.CiphertextBlob;
 import io.hsmkit.kms.store.Database;
 import java.nio.charset.StandardCharsets;
@@ -221,8 +222,10 @@ public final class KmsService implements AutoCloseable {
           // AWS: CreateKey in a custom key store that is not connected.
           throw e.error() == KmsError.KEY_UNAVAILABLE ? new KmsException(KmsError.CUSTOM_KEY_STORE_INVALID_STATE, e.getMessage(), e) : e;
         }
-        if (spec == KeySpec.ECC_SECG_P256K1 && !(backing instanceof io.hsmkit.kms.backing.token.TokenKeyBacking)) {
-          throw new KmsException(KmsError.UNSUPPORTED_OPERATION, "this key store does not make " + spec + " keys");
+        if (spec == KeySpec.ECC_SECG_P256K1) {
+          // SoftHSM2 can make secp256k1 keys, but the provider's curve table and JDK 17 (whose
+          // SunEC dropped the curve) cannot read or verify them: refused rather than half served.
+          throw new KmsException(KmsError.UNSUPPORTED_OPERATION, "KeySpec ECC_SECG_P256K1 is not supported by this key store");
         }
       }
       String keyId = UUID.randomUUID().toString();
@@ -691,6 +694,9 @@ public final class KmsService implements AutoCloseable {
       KeyView v = view(r.keyId(), true, ctx);
       authorize(caller, "kms:Encrypt", v.key, v.grants, r.encryptionContext(), r.grantTokens());
       usable(v.key, "ENCRYPT_DECRYPT");
+      if (v.key.keySpec().isRsa()) {
+        return rsaEncrypt(v.key, r);
+      }
       String alg = symmetricAlgorithm(v.key, r.encryptionAlgorithm());
       return new EncryptResponse(seal(v.key, pt, r.encryptionContext()), v.key.arn(), alg);
     });
@@ -698,6 +704,12 @@ public final class KmsService implements AutoCloseable {
 
   public DecryptResponse decrypt(Caller caller, DecryptRequest r) {
     return call(caller, "Decrypt", r, ctx -> {
+      if (r.keyId() != null) {
+        KeyView named = view(r.keyId(), true, ctx);
+        if (named.key.keySpec().isRsa()) {
+          return rsaDecrypt(caller, named, r);
+        }
+      }
       CiphertextBlob blob = CiphertextBlob.parse(r.ciphertextBlob());
       KeyView v = blobKey(blob, r.keyId(), ctx);
       authorize(caller, "kms:Decrypt", v.key, v.grants, r.encryptionContext(), r.grantTokens());
@@ -767,6 +779,248 @@ public final class KmsService implements AutoCloseable {
       }
       return new GenerateRandomResponse(randomBytes(r.customKeyStoreId(), r.numberOfBytes()));
     });
+  }
+
+  private EncryptResponse rsaEncrypt(KeyRow k, EncryptRequest r) {
+    String alg = rsaAlgorithm(k, r.encryptionAlgorithm(), r.encryptionContext());
+    int bits = rsaBits(k.keySpec());
+    if (r.plaintext().length > AsymmetricOps.maxRsaPlaintext(bits, alg)) {
+      throw validation("Plaintext is longer than " + AsymmetricOps.maxRsaPlaintext(bits, alg) + " bytes, the most " + alg + " takes with " + k.keySpec());
+    }
+    TokenKeyBacking t = tokenBacking(k);
+    Key pub = t.findPublic(k.label(k.currentVersion()));
+    if (pub == null) {
+      throw new KmsException(KmsError.KMS_INVALID_STATE, "the public key of " + k.arn() + " is missing from the token");
+    }
+    try {
+      return new EncryptResponse(AsymmetricOps.rsaEncrypt(pub, alg, r.plaintext()), k.arn(), alg);
+    } catch (GeneralSecurityException e) {
+      throw tokenFailure(k, "encrypting", e);
+    }
+  }
+
+  private DecryptResponse rsaDecrypt(Caller caller, KeyView v, DecryptRequest r) {
+    authorize(caller, "kms:Decrypt", v.key, v.grants, r.encryptionContext(), r.grantTokens());
+    usable(v.key, "ENCRYPT_DECRYPT");
+    String alg = rsaAlgorithm(v.key, r.encryptionAlgorithm(), r.encryptionContext());
+    if (r.ciphertextBlob() == null || r.ciphertextBlob().length != rsaBits(v.key.keySpec()) / 8) {
+      throw CiphertextBlob.invalid();
+    }
+    TokenKeyBacking t = tokenBacking(v.key);
+    Key priv = backingKey(t, v.key, v.key.currentVersion());
+    try {
+      return new DecryptResponse(v.key.arn(), AsymmetricOps.rsaDecrypt(t, priv, alg, r.ciphertextBlob()), alg);
+    } catch (GeneralSecurityException e) {
+      // Every padding or length failure is the same error: no oracle on the decoding.
+      throw CiphertextBlob.invalid();
+    }
+  }
+
+  private static String rsaAlgorithm(KeyRow k, String alg, Map<String, String> context) {
+    if (context != null && !context.isEmpty()) {
+      throw validation("an encryption context is not supported with asymmetric keys");
+    }
+    if (alg == null || !k.keySpec().encryptionAlgorithms(k.keyUsage()).contains(alg)) {
+      throw new KmsException(KmsError.INVALID_KEY_USAGE, "EncryptionAlgorithm " + alg + " is not valid for key " + k.arn()
+          + " (valid: " + k.keySpec().encryptionAlgorithms(k.keyUsage()) + ")");
+    }
+    return alg;
+  }
+
+  private static int rsaBits(KeySpec s) {
+    return Integer.parseInt(s.name().substring("RSA_".length()));
+  }
+
+  private TokenKeyBacking tokenBacking(KeyRow k) {
+    if (backing(k) instanceof TokenKeyBacking t) {
+      return t;
+    }
+    throw new KmsException(KmsError.UNSUPPORTED_OPERATION, "the key store of " + k.arn() + " holds symmetric keys only");
+  }
+
+  // ---------------------------------------------------------------- asymmetric and HMAC
+
+  public SignResponse sign(Caller caller, SignRequest r) {
+    return call(caller, "Sign", r, ctx -> {
+      KeyView v = view(r.keyId(), true, ctx);
+      authorize(caller, "kms:Sign", v.key, v.grants, Map.of(), r.grantTokens());
+      usable(v.key, "SIGN_VERIFY");
+      String alg = signingAlgorithm(v.key, r.signingAlgorithm());
+      byte[] digest = AsymmetricOps.digest(r.messageType(), r.message(), AsymmetricOps.signingHash(alg));
+      TokenKeyBacking t = tokenBacking(v.key);
+      try {
+        return new SignResponse(v.key.arn(), AsymmetricOps.sign(t, backingKey(t, v.key, v.key.currentVersion()), alg, digest), alg);
+      } catch (GeneralSecurityException e) {
+        throw tokenFailure(v.key, "signing", e);
+      }
+    });
+  }
+
+  public VerifyResponse verify(Caller caller, VerifyRequest r) {
+    return call(caller, "Verify", r, ctx -> {
+      KeyView v = view(r.keyId(), true, ctx);
+      authorize(caller, "kms:Verify", v.key, v.grants, Map.of(), r.grantTokens());
+      usable(v.key, "SIGN_VERIFY");
+      String alg = signingAlgorithm(v.key, r.signingAlgorithm());
+      if (r.signature() == null || r.signature().length == 0 || r.signature().length > 6144) {
+        throw validation("Signature must be 1 to 6144 bytes");
+      }
+      byte[] digest = AsymmetricOps.digest(r.messageType(), r.message(), AsymmetricOps.signingHash(alg));
+      TokenKeyBacking t = tokenBacking(v.key);
+      Key pub = t.findPublic(v.key.label(v.key.currentVersion()));
+      boolean ok;
+      try {
+        ok = pub != null && AsymmetricOps.verify(t, pub, alg, digest, r.signature());
+      } catch (GeneralSecurityException e) {
+        throw tokenFailure(v.key, "verifying", e);
+      }
+      if (!ok) {
+        throw new KmsException(KmsError.KMS_INVALID_SIGNATURE, "the signature is not valid for this message, key and algorithm");
+      }
+      return new VerifyResponse(v.key.arn(), true, alg);
+    });
+  }
+
+  public GetPublicKeyResponse getPublicKey(Caller caller, GetPublicKeyRequest r) {
+    return call(caller, "GetPublicKey", r, ctx -> {
+      KeyView v = view(r.keyId(), true, ctx);
+      authorize(caller, "kms:GetPublicKey", v.key, v.grants, Map.of(), r.grantTokens());
+      KeyRow k = v.key;
+      if (!k.keySpec().isRsa() && !k.keySpec().isEc()) {
+        throw new KmsException(KmsError.UNSUPPORTED_OPERATION, k.arn() + " is " + k.keySpec() + ": it has no public key");
+      }
+      usable(k, k.keyUsage());
+      Key pub = tokenBacking(k).findPublic(k.label(k.currentVersion()));
+      if (pub == null) {
+        throw new KmsException(KmsError.KMS_INVALID_STATE, "the public key of " + k.arn() + " is missing from the token");
+      }
+      return new GetPublicKeyResponse(k.arn(), pub.getEncoded(), k.keySpec().name(), k.keySpec().name(), k.keyUsage(),
+          nullIfEmpty(k.keySpec().encryptionAlgorithms(k.keyUsage())), nullIfEmpty(k.keySpec().signingAlgorithms(k.keyUsage())));
+    });
+  }
+
+  public GenerateMacResponse generateMac(Caller caller, GenerateMacRequest r) {
+    return call(caller, "GenerateMac", r, ctx -> {
+      KeyView v = view(r.keyId(), true, ctx);
+      authorize(caller, "kms:GenerateMac", v.key, v.grants, Map.of(), r.grantTokens());
+      usable(v.key, "GENERATE_VERIFY_MAC");
+      String alg = macAlgorithm(v.key, r.macAlgorithm());
+      checkMessage(r.message());
+      KeyBacking b = backing(v.key);
+      try {
+        return new GenerateMacResponse(AsymmetricOps.mac(b, backingKey(b, v.key, v.key.currentVersion()), alg, r.message()), alg, v.key.arn());
+      } catch (GeneralSecurityException e) {
+        throw tokenFailure(v.key, "computing a MAC", e);
+      }
+    });
+  }
+
+  public VerifyMacResponse verifyMac(Caller caller, VerifyMacRequest r) {
+    return call(caller, "VerifyMac", r, ctx -> {
+      KeyView v = view(r.keyId(), true, ctx);
+      authorize(caller, "kms:VerifyMac", v.key, v.grants, Map.of(), r.grantTokens());
+      usable(v.key, "GENERATE_VERIFY_MAC");
+      String alg = macAlgorithm(v.key, r.macAlgorithm());
+      checkMessage(r.message());
+      if (r.mac() == null || r.mac().length == 0 || r.mac().length > 6144) {
+        throw validation("Mac must be 1 to 6144 bytes");
+      }
+      KeyBacking b = backing(v.key);
+      byte[] expected;
+      try {
+        expected = AsymmetricOps.mac(b, backingKey(b, v.key, v.key.currentVersion()), alg, r.message());
+      } catch (GeneralSecurityException e) {
+        throw tokenFailure(v.key, "computing a MAC", e);
+      }
+      // Constant-time comparison: the time taken says nothing about how much of the MAC matched.
+      if (!java.security.MessageDigest.isEqual(expected, r.mac())) {
+        throw new KmsException(KmsError.KMS_INVALID_MAC, "the MAC is not valid for this message, key and algorithm");
+      }
+      return new VerifyMacResponse(v.key.arn(), true, alg);
+    });
+  }
+
+  public GenerateDataKeyPairResponse generateDataKeyPair(Caller caller, GenerateDataKeyPairRequest r) {
+    return call(caller, "GenerateDataKeyPair", r, ctx -> {
+      java.security.KeyPair kp = dataKeyPair(r.keyPairSpec());
+      KeyView v = view(r.keyId(), true, ctx);
+      authorize(caller, "kms:GenerateDataKeyPair", v.key, v.grants, r.encryptionContext(), r.grantTokens());
+      usable(v.key, "ENCRYPT_DECRYPT");
+      symmetricAlgorithm(v.key, null);
+      byte[] pkcs8 = kp.getPrivate().getEncoded();
+      return new GenerateDataKeyPairResponse(seal(v.key, pkcs8, r.encryptionContext()), pkcs8, kp.getPublic().getEncoded(), v.key.arn(), r.keyPairSpec());
+    });
+  }
+
+  public GenerateDataKeyPairWithoutPlaintextResponse generateDataKeyPairWithoutPlaintext(Caller caller, GenerateDataKeyPairWithoutPlaintextRequest r) {
+    return call(caller, "GenerateDataKeyPairWithoutPlaintext", r, ctx -> {
+      java.security.KeyPair kp = dataKeyPair(r.keyPairSpec());
+      KeyView v = view(r.keyId(), true, ctx);
+      authorize(caller, "kms:GenerateDataKeyPairWithoutPlaintext", v.key, v.grants, r.encryptionContext(), r.grantTokens());
+      usable(v.key, "ENCRYPT_DECRYPT");
+      symmetricAlgorithm(v.key, null);
+      byte[] pkcs8 = kp.getPrivate().getEncoded();
+      try {
+        return new GenerateDataKeyPairWithoutPlaintextResponse(seal(v.key, pkcs8, r.encryptionContext()), kp.getPublic().getEncoded(), v.key.arn(), r.keyPairSpec());
+      } finally {
+        Arrays.fill(pkcs8, (byte) 0);
+      }
+    });
+  }
+
+  /** A data key pair made in software, as AWS does (its private half is returned, so it is not an HSM key). */
+  private static java.security.KeyPair dataKeyPair(String spec) {
+    if (spec == null) {
+      throw validation("KeyPairSpec is required");
+    }
+    try {
+      java.security.KeyPairGenerator g;
+      switch (spec) {
+        case "RSA_2048", "RSA_3072", "RSA_4096" -> {
+          g = java.security.KeyPairGenerator.getInstance("RSA");
+          g.initialize(Integer.parseInt(spec.substring(4)));
+        }
+        case "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521" -> {
+          g = java.security.KeyPairGenerator.getInstance("EC");
+          g.initialize(new java.security.spec.ECGenParameterSpec("secp" + spec.substring("ECC_NIST_P".length()) + "r1"));
+        }
+        case "ECC_SECG_P256K1", "SM2" -> throw new KmsException(KmsError.UNSUPPORTED_OPERATION, "KeyPairSpec " + spec + " is not supported by this service (the JDK 17 has no secp256k1)");
+        default -> throw validation("KeyPairSpec " + spec + " is not one of RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, SM2");
+      }
+      return g.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new KmsException(KmsError.KMS_INTERNAL, "cannot make a " + spec + " key pair", e);
+    }
+  }
+
+  private static String signingAlgorithm(KeyRow k, String alg) {
+    if (alg == null) {
+      throw validation("SigningAlgorithm is required");
+    }
+    AsymmetricOps.signingHash(alg);
+    if (!k.keySpec().signingAlgorithms(k.keyUsage()).contains(alg)) {
+      throw new KmsException(KmsError.INVALID_KEY_USAGE, "SigningAlgorithm " + alg + " is not valid for key " + k.arn()
+          + " (valid: " + k.keySpec().signingAlgorithms(k.keyUsage()) + ")");
+    }
+    return alg;
+  }
+
+  private static String macAlgorithm(KeyRow k, String alg) {
+    if (alg == null) {
+      throw validation("MacAlgorithm is required");
+    }
+    AsymmetricOps.hmacName(alg);
+    if (!k.keySpec().macAlgorithms(k.keyUsage()).contains(alg)) {
+      throw new KmsException(KmsError.INVALID_KEY_USAGE, "MacAlgorithm " + alg + " is not valid for key " + k.arn()
+          + " (valid: " + k.keySpec().macAlgorithms(k.keyUsage()) + ")");
+    }
+    return alg;
+  }
+
+  private static void checkMessage(byte[] m) {
+    if (m == null || m.length < 1 || m.length > 4096) {
+      throw validation("Message must be 1 to 4096 bytes");
+    }
   }
 
   private static int dataKeyBytes(String keySpec, Integer numberOfBytes) {

@@ -152,6 +152,32 @@ public final class TokenKeyBacking implements KeyBacking {
     }
   }
 
+  /**
+   * Signs a digest in the token with {@code mechanism} (for RSASSA-PSS over a caller's digest,
+   * which JCA has no name for). {@code key} is a private key of this token.
+   */
+  public byte[] signDigest(Key key, Mechanism mechanism, byte[] digest) {
+    long h = ((HsmKey) key).handle();
+    try {
+      return token.execute(s -> s.sign(mechanism, h, digest));
+    } catch (Pkcs11Exception e) {
+      throw tokenError("signing", e);
+    }
+  }
+
+  /** Verifies a signature over a digest in the token with {@code mechanism}; {@code key} is a public key of this token. */
+  public boolean verifyDigest(Key key, Mechanism mechanism, byte[] digest, byte[] signature) {
+    long h = ((HsmKey) key).handle();
+    try {
+      return token.execute(s -> s.verify(mechanism, h, digest, signature));
+    } catch (Pkcs11Exception e) {
+      if (e.isAny(io.hsmkit.pkcs11.constants.CKR.SIGNATURE_INVALID, io.hsmkit.pkcs11.constants.CKR.SIGNATURE_LEN_RANGE)) {
+        return false;
+      }
+      throw tokenError("verifying", e);
+    }
+  }
+
   /** The labels of every token object whose label starts with {@code prefix} (for reconciliation). */
   public Set<String> labels(String prefix) {
     try {
