@@ -1171,6 +1171,334 @@ public final class KmsService implements AutoCloseable {
     }
   }
 
+  // ---------------------------------------------------------------- rotation
+
+  /** Automatic rotation applies to symmetric AWS_KMS keys in the default store only (AWS's rule). */
+  private static void rotatable(KeyRow k) {
+    if (!k.keySpec().isSymmetric() || !"AWS_KMS".equals(k.origin()) || k.customKeyStoreId() != null) {
+      throw new KmsException(KmsError.UNSUPPORTED_OPERATION, k.arn() + " cannot be rotated: only symmetric keys with KMS-made "
+          + "material outside custom key stores rotate (this key is " + k.keySpec() + ", origin " + k.origin()
+          + (k.customKeyStoreId() == null ? "" : ", in " + k.customKeyStoreId()) + ")");
+    }
+  }
+
+  private void enabledForRotation(KeyRow k) {
+    String st = effectiveState(k);
+    if (KeyRow.DISABLED.equals(st)) {
+      throw new KmsException(KmsError.DISABLED, k.arn() + " is disabled.");
+    }
+    if (!KeyRow.ENABLED.equals(st)) {
+      throw invalidState(k, st);
+    }
+  }
+
+  public void enableKeyRotation(Caller caller, EnableKeyRotationRequest r) {
+    call(caller, "EnableKeyRotation", r, ctx -> {
+      int days = r.rotationPeriodInDays() == null ? 365 : r.rotationPeriodInDays();
+      if (days < 90 || days > 2560) {
+        throw validation("RotationPeriodInDays must be between 90 and 2560, not " + days);
+      }
+      return db.inTransaction(c -> {
+        KeyRow k = resolve(c, r.keyId(), false, ctx);
+        authorize(caller, "kms:EnableKeyRotation", k, grants(c, k.keyId()), Map.of(), List.of());
+        rotatable(k);
+        enabledForRotation(k);
+        long next = clock.millis() + Duration.ofDays(days).toMillis();
+        exec(c, "UPDATE kms_key SET rotation_enabled = TRUE, rotation_period_days = ?, next_rotation_ms = ? WHERE key_id = ?", days, next, k.keyId());
+        return null;
+      });
+    });
+  }
+
+  public void disableKeyRotation(Caller caller, DisableKeyRotationRequest r) {
+    call(caller, "DisableKeyRotation", r, ctx -> db.inTransaction(c -> {
+      KeyRow k = resolve(c, r.keyId(), false, ctx);
+      authorize(caller, "kms:DisableKeyRotation", k, grants(c, k.keyId()), Map.of(), List.of());
+      rotatable(k);
+      enabledForRotation(k);
+      exec(c, "UPDATE kms_key SET rotation_enabled = FALSE, next_rotation_ms = NULL WHERE key_id = ?", k.keyId());
+      return null;
+    }));
+  }
+
+  public GetKeyRotationStatusResponse getKeyRotationStatus(Caller caller, GetKeyRotationStatusRequest r) {
+    return call(caller, "GetKeyRotationStatus", r, ctx -> db.inTransaction(c -> {
+      KeyRow k = resolve(c, r.keyId(), false, ctx);
+      authorize(caller, "kms:GetKeyRotationStatus", k, grants(c, k.keyId()), Map.of(), List.of());
+      rotatable(k);
+      return new GetKeyRotationStatusResponse(k.rotationEnabled(), k.arn(), k.rotationEnabled() ? k.rotationPeriodDays() : null,
+          k.rotationEnabled() && k.nextRotationMs() != null ? Instant.ofEpochMilli(k.nextRotationMs()) : null, null);
+    }));
+  }
+
+  public RotateKeyOnDemandResponse rotateKeyOnDemand(Caller caller, RotateKeyOnDemandRequest r) {
+    return call(caller, "RotateKeyOnDemand", r, ctx -> {
+      KeyRow k = db.inTransaction(c -> {
+        KeyRow row = resolve(c, r.keyId(), false, ctx);
+        authorize(caller, "kms:RotateKeyOnDemand", row, grants(c, row.keyId()), Map.of(), List.of());
+        rotatable(row);
+        enabledForRotation(row);
+        if (count(c, "SELECT COUNT(*) FROM kms_key_version WHERE key_id = ? AND rotation_type = 'ON_DEMAND'", row.keyId()) >= 10) {
+          throw new KmsException(KmsError.LIMIT_EXCEEDED, row.arn() + " has been rotated on demand 10 times, AWS's limit");
+        }
+        return row;
+      });
+      rotate(k, "ON_DEMAND");
+      return new RotateKeyOnDemandResponse(k.arn());
+    });
+  }
+
+  public ListKeyRotationsResponse listKeyRotations(Caller caller, ListKeyRotationsRequest r) {
+    return call(caller, "ListKeyRotations", r, ctx -> {
+      int limit = limit(r.limit(), 1000);
+      String after = r.marker() == null ? "" : unmarker(r.marker());
+      return db.inTransaction(c -> {
+        KeyRow k = resolve(c, r.keyId(), false, ctx);
+        authorize(caller, "kms:ListKeyRotations", k, grants(c, k.keyId()), Map.of(), List.of());
+        rotatable(k);
+        List<RotationsListEntry> out = new ArrayList<>();
+        boolean more = false;
+        int from = after.isEmpty() ? 0 : Integer.parseInt(after);
+        try (PreparedStatement st = c.prepareStatement("SELECT version_no, created_ms, rotation_type FROM kms_key_version "
+            + "WHERE key_id = ? AND version_no > ? AND rotation_type IS NOT NULL AND version_status = 'Active' ORDER BY version_no")) {
+          st.setString(1, k.keyId());
+          st.setInt(2, from);
+          try (ResultSet rs = st.executeQuery()) {
+            int last = 0;
+            while (rs.next()) {
+              if (out.size() == limit) {
+                more = true;
+                break;
+              }
+              last = rs.getInt(1);
+              out.add(new RotationsListEntry(k.arn(), Instant.ofEpochMilli(rs.getLong(2)), rs.getString(3)));
+            }
+            return new ListKeyRotationsResponse(out, more ? marker(String.valueOf(last)) : null, more);
+          }
+        }
+      });
+    });
+  }
+
+  /**
+   * Adds backing-key version n+1 and makes it current: the version row (Creating) is committed,
+   * then the token key is made, then the row becomes Active and the key's current version moves, in
+   * one transaction. Old versions stay, so old ciphertexts still decrypt.
+   */
+  private void rotate(KeyRow k, String type) {
+    int next = db.inTransaction(c -> {
+      int n = Integer.parseInt(one(c, "SELECT MAX(version_no) FROM kms_key_version WHERE key_id = ?", k.keyId())) + 1;
+      insertVersion(c, k.keyId(), n, k.label(n), "Creating", clock.millis());
+      exec(c, "UPDATE kms_key_version SET rotation_type = ? WHERE key_id = ? AND version_no = " + n, type, k.keyId());
+      return n;
+    });
+    KeyBacking b = backing(k);
+    try {
+      b.createAes256(k.label(next));
+    } catch (RuntimeException e) {
+      b.destroy(k.label(next));
+      db.inTransaction(c -> exec(c, "DELETE FROM kms_key_version WHERE key_id = ? AND version_no = " + next, k.keyId()));
+      throw e;
+    }
+    db.inTransaction(c -> {
+      exec(c, "UPDATE kms_key_version SET version_status = 'Active' WHERE key_id = ? AND version_no = " + next, k.keyId());
+      exec(c, "UPDATE kms_key SET current_version = " + next + " WHERE key_id = ? AND current_version < " + next, k.keyId());
+      return null;
+    });
+  }
+
+  /**
+   * Rotates every Enabled key whose automatic rotation is due by the service's clock, and moves its
+   * next rotation date on by its period. Returns the ARNs rotated. Also run by the background work.
+   */
+  public List<String> rotateDue() {
+    long now = clock.millis();
+    List<KeyRow> due = db.inTransaction(c -> {
+      List<KeyRow> l = new ArrayList<>();
+      try (PreparedStatement st = c.prepareStatement("SELECT * FROM kms_key WHERE rotation_enabled = TRUE AND key_state = 'Enabled' AND next_rotation_ms <= ?")) {
+        st.setLong(1, now);
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            l.add(row(rs));
+          }
+        }
+      }
+      return l;
+    });
+    List<String> done = new ArrayList<>();
+    for (KeyRow k : due) {
+      rotate(k, "AUTOMATIC");
+      long next = now + Duration.ofDays(k.rotationPeriodDays()).toMillis();
+      db.inTransaction(c -> exec(c, "UPDATE kms_key SET next_rotation_ms = ? WHERE key_id = ?", next, k.keyId()));
+      done.add(k.arn());
+    }
+    return done;
+  }
+
+  // ---------------------------------------------------------------- import (BYOK)
+
+  private static final Duration IMPORT_TOKEN_LIFETIME = Duration.ofHours(24);
+
+  private void importable(KeyRow k) {
+    if (!"EXTERNAL".equals(k.origin())) {
+      throw new KmsException(KmsError.UNSUPPORTED_OPERATION, k.arn() + " has origin " + k.origin() + ": only EXTERNAL keys take imported key material");
+    }
+    if (KeyRow.PENDING_DELETION.equals(k.state())) {
+      throw invalidState(k, k.state());
+    }
+  }
+
+  /**
+   * GetParametersForImport: a fresh RSA_2048 wrapping key pair in the token (its private half only
+   * unwraps) and an import token valid for 24 hours. Only RSAES_OAEP_SHA_1 wrapping is offered:
+   * SoftHSM2's C_UnwrapKey does OAEP with SHA-1 only, and unwrapping must happen in the token.
+   */
+  public GetParametersForImportResponse getParametersForImport(Caller caller, GetParametersForImportRequest r) {
+    return call(caller, "GetParametersForImport", r, ctx -> {
+      String alg = r.wrappingAlgorithm();
+      if (!"RSAES_OAEP_SHA_1".equals(alg)) {
+        if (Set.of("RSAES_PKCS1_V1_5", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256", "SM2PKE").contains(alg)) {
+          throw new KmsException(KmsError.UNSUPPORTED_OPERATION, "WrappingAlgorithm " + alg + " is not supported here: the token unwraps RSAES_OAEP_SHA_1 only");
+        }
+        throw validation("WrappingAlgorithm is required: RSAES_OAEP_SHA_1");
+      }
+      if (!"RSA_2048".equals(r.wrappingKeySpec())) {
+        if (Set.of("RSA_3072", "RSA_4096", "SM2").contains(r.wrappingKeySpec())) {
+          throw new KmsException(KmsError.UNSUPPORTED_OPERATION, "WrappingKeySpec " + r.wrappingKeySpec() + " is not supported here (RSA_2048)");
+        }
+        throw validation("WrappingKeySpec is required: RSA_2048");
+      }
+      KeyRow k = db.inTransaction(c -> {
+        KeyRow row = resolve(c, r.keyId(), false, ctx);
+        authorize(caller, "kms:GetParametersForImport", row, grants(c, row.keyId()), Map.of(), List.of());
+        importable(row);
+        return row;
+      });
+      byte[] idBytes = new byte[24];
+      random.nextBytes(idBytes);
+      String tokenId = Base64.getUrlEncoder().withoutPadding().encodeToString(idBytes);
+      String label = k.arn() + "/import/" + tokenId;
+      long validTo = clock.millis() + IMPORT_TOKEN_LIFETIME.toMillis();
+      db.inTransaction(c -> exec(c, "INSERT INTO kms_import_token (token_id, key_id, wrapping_label, wrapping_algorithm, valid_to_ms) VALUES (?, ?, ?, ?, ?)",
+          tokenId, k.keyId(), label, alg, validTo));
+      TokenKeyBacking t = tokenBacking(k);
+      Key pub = t.createUnwrappingRsa(label, 2048);
+      return new GetParametersForImportResponse(k.arn(), ("hsmkit-import-v1:" + tokenId).getBytes(StandardCharsets.US_ASCII), pub.getEncoded(),
+          Instant.ofEpochMilli(validTo));
+    });
+  }
+
+  /**
+   * ImportKeyMaterial: the wrapped material is unwrapped inside the token (C_UnwrapKey) into the
+   * key's backing AES-256 key. A re-import must be the same material (compared by check value,
+   * never by the bytes): IncorrectKeyMaterialException otherwise.
+   */
+  public void importKeyMaterial(Caller caller, ImportKeyMaterialRequest r) {
+    call(caller, "ImportKeyMaterial", r, ctx -> {
+      if (r.expirationModel() != null && !"KEY_MATERIAL_DOES_NOT_EXPIRE".equals(r.expirationModel())) {
+        throw new KmsException(KmsError.UNSUPPORTED_OPERATION, "ExpirationModel " + r.expirationModel() + " is not supported here (KEY_MATERIAL_DOES_NOT_EXPIRE)");
+      }
+      if (r.encryptedKeyMaterial() == null || r.encryptedKeyMaterial().length == 0 || r.encryptedKeyMaterial().length > 6144) {
+        throw validation("EncryptedKeyMaterial must be 1 to 6144 bytes");
+      }
+      String tokenText = r.importToken() == null ? "" : new String(r.importToken(), StandardCharsets.US_ASCII);
+      Object[] found = db.inTransaction(c -> {
+        KeyRow row = resolve(c, r.keyId(), false, ctx);
+        authorize(caller, "kms:ImportKeyMaterial", row, grants(c, row.keyId()), Map.of(), List.of());
+        importable(row);
+        if (!tokenText.startsWith("hsmkit-import-v1:")) {
+          throw new KmsException(KmsError.INVALID_IMPORT_TOKEN, "the import token is not valid");
+        }
+        try (PreparedStatement st = c.prepareStatement("SELECT key_id, wrapping_label, valid_to_ms FROM kms_import_token WHERE token_id = ?")) {
+          st.setString(1, tokenText.substring("hsmkit-import-v1:".length()));
+          try (ResultSet rs = st.executeQuery()) {
+            if (!rs.next() || !rs.getString(1).equals(row.keyId())) {
+              throw new KmsException(KmsError.INVALID_IMPORT_TOKEN, "the import token is not valid for " + row.arn());
+            }
+            if (rs.getLong(3) <= clock.millis()) {
+              throw new KmsException(KmsError.EXPIRED_IMPORT_TOKEN, "the import token expired at " + Instant.ofEpochMilli(rs.getLong(3)));
+            }
+            String kcv = one(c, "SELECT import_kcv FROM kms_key WHERE key_id = ?", row.keyId());
+            return new Object[] {row, rs.getString(2), kcv};
+          }
+        }
+      });
+      KeyRow k = (KeyRow) found[0];
+      String wrappingLabel = (String) found[1];
+      String expectedKcv = (String) found[2];
+      TokenKeyBacking t = tokenBacking(k);
+      String label = k.label(1);
+      String staging = k.arn() + "/importing";
+      // The new material goes to a staging label first, so a mismatch never disturbs a key in use.
+      t.destroy(staging);
+      db.inTransaction(c -> {
+        if (one(c, "SELECT token_label FROM kms_key_version WHERE key_id = ? AND version_no = 0", k.keyId()) == null) {
+          insertVersion(c, k.keyId(), 0, staging, "Creating", clock.millis());
+        }
+        return null;
+      });
+      Key key = t.unwrapAes(wrappingLabel, r.encryptedKeyMaterial(), staging);
+      if (key == null) {
+        t.destroy(staging);
+        db.inTransaction(c -> exec(c, "DELETE FROM kms_key_version WHERE key_id = ? AND version_no = 0", k.keyId()));
+        throw new KmsException(KmsError.INVALID_CIPHERTEXT, "the encrypted key material does not unwrap to a 256-bit AES key under this import token's wrapping key");
+      }
+      String kcv = checkValue(t, key);
+      if (expectedKcv != null && !expectedKcv.equals(kcv)) {
+        t.destroy(staging);
+        db.inTransaction(c -> exec(c, "DELETE FROM kms_key_version WHERE key_id = ? AND version_no = 0", k.keyId()));
+        throw new KmsException(KmsError.INCORRECT_KEY_MATERIAL, "this key material differs from the material imported into " + k.arn() + " before");
+      }
+      if (t.find(label) != null) {
+        // Re-import of the same material while it is present: nothing to replace.
+        t.destroy(staging);
+      } else {
+        relabel(t, key, label);
+      }
+      db.inTransaction(c -> {
+        exec(c, "DELETE FROM kms_key_version WHERE key_id = ? AND version_no = 0", k.keyId());
+        if (one(c, "SELECT token_label FROM kms_key_version WHERE key_id = ? AND version_no = 1", k.keyId()) == null) {
+          insertVersion(c, k.keyId(), 1, label, "Active", clock.millis());
+        }
+        exec(c, "UPDATE kms_key SET import_kcv = ?, key_state = CASE WHEN key_state = 'PendingImport' THEN 'Enabled' ELSE key_state END WHERE key_id = ?", kcv, k.keyId());
+        return null;
+      });
+      return null;
+    });
+  }
+
+  /** DeleteImportedKeyMaterial: the backing key is destroyed and the key goes back to PendingImport. */
+  public void deleteImportedKeyMaterial(Caller caller, DeleteImportedKeyMaterialRequest r) {
+    call(caller, "DeleteImportedKeyMaterial", r, ctx -> {
+      KeyRow k = db.inTransaction(c -> {
+        KeyRow row = resolve(c, r.keyId(), false, ctx);
+        authorize(caller, "kms:DeleteImportedKeyMaterial", row, grants(c, row.keyId()), Map.of(), List.of());
+        importable(row);
+        exec(c, "UPDATE kms_key SET key_state = 'PendingImport' WHERE key_id = ?", row.keyId());
+        return row;
+      });
+      backing(k).destroy(k.label(1));
+      db.inTransaction(c -> exec(c, "DELETE FROM kms_key_version WHERE key_id = ?", k.keyId()));
+      return null;
+    });
+  }
+
+  /** SHA-256 of AES-ECB(key, 16 zero bytes), hex: identifies material without revealing it. */
+  private static String checkValue(TokenKeyBacking t, Key key) {
+    try {
+      Cipher c = Cipher.getInstance("AES/ECB/NoPadding", t.provider());
+      c.init(Cipher.ENCRYPT_MODE, key);
+      byte[] block = c.doFinal(new byte[16]);
+      return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(block));
+    } catch (GeneralSecurityException e) {
+      throw new KmsException(KmsError.KMS_INTERNAL, "cannot compute the check value of imported material (" + e.getClass().getSimpleName() + ")", e);
+    }
+  }
+
+  private static void relabel(TokenKeyBacking t, Key key, String label) {
+    t.relabel(key, label);
+  }
+
   // ---------------------------------------------------------------- aliases
 
   public void createAlias(Caller caller, CreateAliasRequest r) {
@@ -1333,6 +1661,8 @@ public final class KmsService implements AutoCloseable {
       }
       return l;
     });
+    // Import tokens are kept a day past expiry, so a late ImportKeyMaterial hears "expired", not "invalid".
+    purgeExpiredImportTokens(now - Duration.ofDays(1).toMillis());
     List<String> done = new ArrayList<>();
     for (KeyRow k : due) {
       if (destroyTokenObjects(k)) {
@@ -1341,6 +1671,29 @@ public final class KmsService implements AutoCloseable {
       }
     }
     return done;
+  }
+
+  /** Expired import tokens go, and their wrapping keys with them (token object first, then the row). */
+  private void purgeExpiredImportTokens(long now) {
+    List<String[]> expired = db.inTransaction(c -> {
+      List<String[]> l = new ArrayList<>();
+      try (PreparedStatement st = c.prepareStatement("SELECT t.token_id, t.wrapping_label, k.custom_key_store_id FROM kms_import_token t "
+          + "JOIN kms_key k ON k.key_id = t.key_id WHERE t.valid_to_ms <= ?")) {
+        st.setLong(1, now);
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            l.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+          }
+        }
+      }
+      return l;
+    });
+    for (String[] e : expired) {
+      if (backings.isAvailable(e[2])) {
+        backings.forStore(e[2]).destroy(e[1]);
+        db.inTransaction(c -> exec(c, "DELETE FROM kms_import_token WHERE token_id = ?", e[0]));
+      }
+    }
   }
 
   /** Destroys every backing-key version of {@code k}; false when its store cannot be reached now. */
@@ -1355,7 +1708,7 @@ public final class KmsService implements AutoCloseable {
     return true;
   }
 
-  /** Runs {@link #purgeExpired()} every {@code period} on a daemon thread until {@link #close()}. */
+  /** Runs {@link #purgeExpired()} and {@link #rotateDue()} every {@code period} on a daemon thread until {@link #close()}. */
   public synchronized void startBackgroundWork(Duration period) {
     if (scheduler != null) {
       return;
@@ -1368,6 +1721,7 @@ public final class KmsService implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(() -> {
       try {
         purgeExpired();
+        rotateDue();
       } catch (RuntimeException e) {
         // Next round retries; the rows stay as they were (Deleting rows are finished later).
         System.getLogger(KmsService.class.getName()).log(System.Logger.Level.WARNING, "purge of expired keys failed: " + e);
@@ -1451,9 +1805,11 @@ public final class KmsService implements AutoCloseable {
     if (def instanceof io.hsmkit.kms.backing.token.TokenKeyBacking t) {
       Set<String> known = db.inTransaction(c -> {
         Set<String> s = new java.util.HashSet<>();
-        try (PreparedStatement st = c.prepareStatement("SELECT token_label FROM kms_key_version"); ResultSet rs = st.executeQuery()) {
-          while (rs.next()) {
-            s.add(rs.getString(1));
+        for (String sql : List.of("SELECT token_label FROM kms_key_version", "SELECT wrapping_label FROM kms_import_token")) {
+          try (PreparedStatement st = c.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+              s.add(rs.getString(1));
+            }
           }
         }
         return s;
@@ -1588,13 +1944,17 @@ public final class KmsService implements AutoCloseable {
     }
   }
 
+  /** Every token label of a key: its backing-key versions and the wrapping keys of its import tokens. */
   private static List<String> labels(Connection c, String keyId) throws SQLException {
     List<String> l = new ArrayList<>();
-    try (PreparedStatement st = c.prepareStatement("SELECT token_label FROM kms_key_version WHERE key_id = ? ORDER BY version_no")) {
-      st.setString(1, keyId);
-      try (ResultSet rs = st.executeQuery()) {
-        while (rs.next()) {
-          l.add(rs.getString(1));
+    for (String sql : List.of("SELECT token_label FROM kms_key_version WHERE key_id = ? ORDER BY version_no",
+        "SELECT wrapping_label FROM kms_import_token WHERE key_id = ?")) {
+      try (PreparedStatement st = c.prepareStatement(sql)) {
+        st.setString(1, keyId);
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            l.add(rs.getString(1));
+          }
         }
       }
     }
@@ -1602,7 +1962,7 @@ public final class KmsService implements AutoCloseable {
   }
 
   private static Void deleteKeyRows(Connection c, String keyId) throws SQLException {
-    for (String t : List.of("kms_key_version", "kms_tag", "kms_grant", "kms_key")) {
+    for (String t : List.of("kms_key_version", "kms_tag", "kms_grant", "kms_import_token", "kms_key")) {
       exec(c, "DELETE FROM " + t + " WHERE key_id = ?", keyId);
     }
     exec(c, "DELETE FROM kms_alias WHERE target_key_id = ?", keyId);

@@ -178,6 +178,92 @@ public final class TokenKeyBacking implements KeyBacking {
     }
   }
 
+  /**
+   * An RSA key pair for unwrapping imported key material (the private half has CKA_UNWRAP and
+   * nothing else). Returns the public key.
+   */
+  public Key createUnwrappingRsa(String label, int bits) {
+    List<Attribute> pub = publicTemplate(label);
+    pub.add(Attribute.ulong(CKA.MODULUS_BITS, bits));
+    pub.add(Attribute.bytes(CKA.PUBLIC_EXPONENT, new byte[] {1, 0, 1}));
+    pub.add(Attribute.bool(CKA.WRAP, true));
+    List<Attribute> priv = privateTemplate(label);
+    priv.add(Attribute.bool(CKA.UNWRAP, true));
+    generatePair(Mechanism.of(CKM.RSA_PKCS_KEY_PAIR_GEN), pub, priv, label);
+    return findPublic(label);
+  }
+
+  /**
+   * Unwraps RSAES-OAEP-SHA-1 wrapped AES-256 key material with the private key labelled
+   * {@code unwrappingLabel} into a persistent, sensitive, non-extractable AES key labelled
+   * {@code label}, inside the token (C_UnwrapKey): the material never exists in this JVM.
+   * Returns the key, or null when the token refuses the wrapped bytes (wrong key, bad padding,
+   * a length that is not an AES key), so the caller gives one error for all of them.
+   */
+  public Key unwrapAes(String unwrappingLabel, byte[] wrapped, String label) {
+    Key unwrapping = findOf(unwrappingLabel, CKO.PRIVATE_KEY);
+    if (unwrapping == null) {
+      return null;
+    }
+    long uh = ((HsmKey) unwrapping).handle();
+    // SoftHSM2 2.6.1 records no CKA_VALUE_LEN for an unwrapped key and refuses one in the
+    // template (CKR_ATTRIBUTE_READ_ONLY, measured). To learn the length without the material
+    // entering this JVM, the key is unwrapped extractable, wrapped once under a throwaway session
+    // AES key with AES-KW (output = length + 8), and then made non-extractable.
+    List<Attribute> t = new ArrayList<>(KeyTemplates.secretOrPrivate(
+        new KeyTemplates.Policy(true, true, true, KeyTemplates.newId(), Objects.requireNonNull(label, "label"))));
+    t.add(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY));
+    t.add(Attribute.ulong(CKA.KEY_TYPE, CKK.AES));
+    t.add(Attribute.bool(CKA.ENCRYPT, true));
+    t.add(Attribute.bool(CKA.DECRYPT, true));
+    Attribute[] template = t.toArray(new Attribute[0]);
+    Mechanism oaep = Mechanism.of(CKM.RSA_PKCS_OAEP, new io.hsmkit.pkcs11.raw.MechanismParams.Oaep(CKM.SHA_1,
+        io.hsmkit.pkcs11.constants.CKG.MGF1_SHA1, io.hsmkit.pkcs11.constants.CKZ.DATA_SPECIFIED, null));
+    try {
+      return token.executeForObjects(s -> {
+        long h;
+        try {
+          h = s.unwrapKey(oaep, uh, wrapped, template);
+        } catch (Pkcs11Exception e) {
+          if (e.isAny(io.hsmkit.pkcs11.constants.CKR.DEVICE_ERROR, io.hsmkit.pkcs11.constants.CKR.DEVICE_REMOVED,
+              io.hsmkit.pkcs11.constants.CKR.SESSION_HANDLE_INVALID, io.hsmkit.pkcs11.constants.CKR.TOKEN_NOT_PRESENT)) {
+            throw e;
+          }
+          return null;
+        }
+        long probe = s.generateKey(Mechanism.of(CKM.AES_KEY_GEN), Attribute.bool(CKA.TOKEN, false), Attribute.ulong(CKA.VALUE_LEN, 32),
+            Attribute.bool(CKA.WRAP, true), Attribute.bool(CKA.SENSITIVE, true), Attribute.bool(CKA.EXTRACTABLE, false));
+        int length;
+        try {
+          length = s.wrapKey(Mechanism.of(CKM.AES_KEY_WRAP), probe, h).length - 8;
+        } finally {
+          s.destroyObject(probe);
+        }
+        s.setAttributes(h, Attribute.bool(CKA.EXTRACTABLE, false));
+        if (length != 32) {
+          s.destroyObject(h);
+          return null;
+        }
+        return load(s, h, label);
+      });
+    } catch (Pkcs11Exception e) {
+      throw tokenError("unwrapping " + label, e);
+    }
+  }
+
+  /** Gives a token key of this backing a new CKA_LABEL (an imported key moves from its staging label). */
+  public void relabel(Key key, String label) {
+    long h = ((HsmKey) key).handle();
+    try {
+      token.executeForObjects(s -> {
+        s.setAttributes(h, Attribute.string(CKA.LABEL, label));
+        return null;
+      });
+    } catch (Pkcs11Exception e) {
+      throw tokenError("relabelling " + label, e);
+    }
+  }
+
   /** The labels of every token object whose label starts with {@code prefix} (for reconciliation). */
   public Set<String> labels(String prefix) {
     try {
