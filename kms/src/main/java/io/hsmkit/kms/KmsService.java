@@ -1652,7 +1652,12 @@ public final class KmsService implements AutoCloseable {
         st.setLong(1, now);
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
-            l.add(row(rs));
+            KeyRow k = row(rs);
+            // A key of a store that is not connected stays PendingDeletion (visible, as on AWS)
+            // until its store is back; only then can its token objects be destroyed.
+            if (backings.isAvailable(k.customKeyStoreId())) {
+              l.add(k);
+            }
           }
         }
       }

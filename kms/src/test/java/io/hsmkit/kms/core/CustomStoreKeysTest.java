@@ -112,6 +112,7 @@ class CustomStoreKeysTest {
     base.clock.advance(Duration.ofDays(8));
     assertThat(kms.purgeExpired()).isEmpty();
     assertThat(store.token.find(m.arn())).isNotNull();
+    assertThat(kms.describeKey(caller, new DescribeKeyRequest(m.keyId(), null)).keyMetadata().keyState()).isEqualTo("PendingDeletion");
 
     store.connected = true;
     assertThat(kms.purgeExpired()).containsExactly(m.arn());
