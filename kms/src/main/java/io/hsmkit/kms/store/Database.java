@@ -15,7 +15,7 @@ import org.flywaydb.core.Flyway;
  * key stores.
  *
  * <p>Every state change runs in one transaction through {@link #inTransaction}, at SERIALIZABLE
- * isolation on PostgreSQL (retried on a serialization failure) so concurrent nodes never
+ * isolation on PostgreSQL (retried with a short random pause on a serialization failure) so concurrent nodes never
  * interleave half-changes.
  */
 public final class Database implements AutoCloseable {
@@ -83,13 +83,24 @@ public final class Database implements AutoCloseable {
    * a {@link RuntimeException} from {@code work} (a KmsException among them) is rethrown as is.
    */
   public <T> T inTransaction(TxWork<T> work) {
+    return inTransaction(postgres ? Connection.TRANSACTION_SERIALIZABLE : Connection.TRANSACTION_READ_COMMITTED, work);
+  }
+
+  /**
+   * The same at another isolation level, for work that serialises itself with row locks
+   * ({@code SELECT ... FOR UPDATE}): under SERIALIZABLE, PostgreSQL answers a writer that waited
+   * for such a lock with a serialization failure, so a hot row (the audit chain's head) would make
+   * concurrent callers retry over and over; under READ COMMITTED the waiter reads the new row and
+   * goes on.
+   */
+  public <T> T inTransaction(int isolation, TxWork<T> work) {
     for (int attempt = 1; ; attempt++) {
       Connection c = null;
       boolean reusable = false;
       try {
         c = borrow();
         c.setAutoCommit(false);
-        c.setTransactionIsolation(postgres ? Connection.TRANSACTION_SERIALIZABLE : Connection.TRANSACTION_READ_COMMITTED);
+        c.setTransactionIsolation(isolation);
         try {
           T result = work.run(c);
           c.commit();
@@ -105,7 +116,14 @@ public final class Database implements AutoCloseable {
         boolean retry = "40001".equals(state) || "40P01".equals(state)
             // A pooled connection the server dropped (08xxx): the next attempt opens a new one.
             || (state != null && state.startsWith("08"));
-        if (attempt < 5 && retry) {
+        if (attempt < 10 && retry) {
+          // A short random pause, growing with the attempts, so that colliding transactions spread out.
+          try {
+            Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, 1L << Math.min(attempt + 1, 7)));
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new io.hsmkit.kms.KmsException(io.hsmkit.kms.KmsError.KMS_INTERNAL, "interrupted while retrying a metadata transaction", e);
+          }
           continue;
         }
         throw new io.hsmkit.kms.KmsException(io.hsmkit.kms.KmsError.KMS_INTERNAL, "metadata database error (SQLState " + state + ")", e);
