@@ -98,7 +98,9 @@ public final class HsmKitProvider extends AuthProvider {
     public Object newInstance(Object constructorParameter) {
       if (token.isCluster() && row.type().equals("KeyStore")) {
         // replicated keys only, listed and deleted through the cluster
-        return new io.hsmkit.provider.spi.ClusterKeyStore(token);
+        io.hsmkit.provider.spi.ClusterKeyStore ks = new io.hsmkit.provider.spi.ClusterKeyStore(token);
+        ks.guardedBy(provider::adminGuard);
+        return ks;
       }
       Object spi = row.newInstance(token);
       if (spi instanceof HsmKeyStore ks) {

@@ -8,6 +8,7 @@ import io.hsmkit.pkcs11.cluster.KeyMissingException;
 import io.hsmkit.pkcs11.constants.CKA;
 import io.hsmkit.pkcs11.constants.CKO;
 import io.hsmkit.pkcs11.raw.Attribute;
+import io.hsmkit.provider.AdminGuard;
 import io.hsmkit.provider.internal.Errors;
 import io.hsmkit.provider.internal.TokenContext;
 import io.hsmkit.provider.keys.HsmKeys;
@@ -26,6 +27,8 @@ import java.util.Date;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * The HsmKit KeyStore of a provider over a cluster: one entry per replicated key (a secret key, or
@@ -42,9 +45,16 @@ import java.util.Map;
  */
 public final class ClusterKeyStore extends KeyStoreSpi {
   private final TokenContext token;
+  /** Where the admin guard comes from; read at each guarded call (as in {@link HsmKeyStore}). */
+  private volatile Supplier<AdminGuard> guard = () -> AdminGuard.ALLOW_ALL;
 
   public ClusterKeyStore(TokenContext token) {
     this.token = token;
+  }
+
+  /** Makes this KeyStore run {@code source}'s current {@link AdminGuard} before a deletion. */
+  public void guardedBy(Supplier<AdminGuard> source) {
+    this.guard = Objects.requireNonNull(source, "source");
   }
 
   /** A replicated key as listed: its secret's class (CKO_SECRET_KEY or CKO_PRIVATE_KEY) and CKA_ID. */
@@ -166,7 +176,12 @@ public final class ClusterKeyStore extends KeyStoreSpi {
   public void engineDeleteEntry(String alias) throws KeyStoreException {
     Entry e = entry(alias);
     if (e == null) {
-      return; // as the JDK's keystores: deleting what is not there is no error
+      return; // as the JDK's keystores: deleting what is not there is no error (and no guard call)
+    }
+    try {
+      guard.get().check(AdminGuard.DELETE_KEY, Map.of("alias", alias));
+    } catch (SecurityException x) {
+      throw new KeyStoreException(x.getMessage(), x);
     }
     try {
       token.cluster().delete(e.clusterKey());

@@ -161,6 +161,30 @@ class ClusterKeysJcaTest {
   }
 
   @Test
+  void deletionAsksTheAdminGuardOnceAndARefusalDeletesNothing() throws Exception {
+    SecretKey aes = aes();
+    String alias = ((HsmKey) aes).label();
+    List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try {
+      p.setAdminGuard((op, args) -> {
+        asked.add(op + " " + args);
+        throw new SecurityException("approval required for " + args.get("alias"));
+      });
+      KeyStore ks = keyStore();
+      assertThatThrownBy(() -> ks.deleteEntry(alias)).isInstanceOf(KeyStoreException.class).hasMessage("approval required for " + alias)
+          .hasCauseInstanceOf(SecurityException.class);
+      assertThat(counts((HsmKey) aes)).as("refused: nothing deleted").containsExactly(1, 1, 1);
+      ks.deleteEntry("no-such-alias"); // a no-op asks nothing
+      assertThat(asked).containsExactly("delete-key {alias=" + alias + "}");
+      p.setAdminGuard(io.hsmkit.provider.AdminGuard.ALLOW_ALL);
+      ks.deleteEntry(alias);
+      assertThat(counts((HsmKey) aes)).containsExactly(0, 0, 0);
+    } finally {
+      p.setAdminGuard(io.hsmkit.provider.AdminGuard.ALLOW_ALL);
+    }
+  }
+
+  @Test
   void aKeyDeletedWhileAMemberIsDownIsGoneFromItWhenItReturns() throws Exception {
     SecretKey aes = aes();
     HsmKey k = (HsmKey) aes;
