@@ -5,8 +5,9 @@ import java.util.List;
 
 /**
  * An operation of a provider over a cluster that no member could do: every member tried failed,
- * none was healthy within the retry budget, or a multi-part operation lost its member and could
- * not be restarted. A ProviderException, as JCA expects for a device fault; the message and
+ * or none was healthy within the cluster's retry budget, or (at open) no member answered. (Multi-part
+ * input is kept and sent whole over a cluster, so an operation never loses a member half-way.)
+ * A ProviderException, as JCA expects for a device fault; the message and
  * {@link #membersTried()} name each member tried and its error (function and CKR name, never data,
  * keys or PINs). The cluster's own report is the cause.
  */

@@ -92,6 +92,9 @@ public final class TokenContext implements AutoCloseable {
         return m;
       });
       return new TokenContext(config, providerName, null, null, Collections.unmodifiableMap(mechs), c);
+    } catch (ClusterException e) {
+      c.close();
+      throw clusterFailure("HsmKit: cannot read the mechanisms of the cluster " + config.cluster(), e);
     } catch (RuntimeException e) {
       c.close();
       throw e;
