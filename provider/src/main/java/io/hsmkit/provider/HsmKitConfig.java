@@ -40,6 +40,11 @@ import java.util.Set;
  * keys.extractable = false                     # ... and not extractable, unless asked otherwise
  * </pre>
  *
+ * <p>Or, instead of {@code library}, {@code slot}, {@code slotListIndex}, {@code tokenLabel} and
+ * {@code pin}: {@code cluster = /etc/hsmkit/cluster.cfg}, a cluster file ({@code ClusterConfigFile}:
+ * members, their libraries, tokens and PIN sources), read when the provider opens. The provider
+ * then presents the cluster as one token; {@code maxSessions} is the pool size per member.
+ *
  * <p>Unknown keys, repeated keys and bad values are errors that name the line.
  */
 public final class HsmKitConfig {
@@ -51,11 +56,12 @@ public final class HsmKitConfig {
   }
 
   private static final Set<String> KEYS = Set.of(
-      "library", "slot", "slotListIndex", "tokenLabel", "name", "description", "pin", "maxSessions",
+      "library", "cluster", "slot", "slotListIndex", "tokenLabel", "name", "description", "pin", "maxSessions",
       "sessionWaitMillis", "enabledMechanisms", "disabledMechanisms", "keys.token", "keys.sensitive", "keys.extractable");
 
   private final String source;
   private final String library;
+  private final Path cluster;
   private final SlotChoice slotChoice;
   private final String tokenLabel;
   private final long slot;
@@ -74,6 +80,7 @@ public final class HsmKitConfig {
   private HsmKitConfig(String source, Map<String, Object> v) {
     this.source = source;
     this.library = (String) v.get("library");
+    this.cluster = v.containsKey("cluster") ? Path.of((String) v.get("cluster")) : null;
     this.name = (String) v.get("name");
     this.description = (String) v.get("description");
     this.pin = (String) v.get("pin");
@@ -202,6 +209,7 @@ public final class HsmKitConfig {
 
     Map<String, Object> parse() {
       Map<String, Object> v = new HashMap<>();
+      Map<String, Integer> lines = new HashMap<>();
       String tok;
       while ((tok = next()) != null) {
         int at = line;
@@ -215,6 +223,7 @@ public final class HsmKitConfig {
         if (v.containsKey(key)) {
           throw error(at, "'" + key + "' is given twice");
         }
+        lines.put(key, at);
         String eq = next();
         if (!"=".equals(eq)) {
           throw error(at, "expected '=' after " + key);
@@ -249,8 +258,16 @@ public final class HsmKitConfig {
         }
         v.put(key, value(key, word(val), at));
       }
-      if (!v.containsKey("library")) {
-        throw error(line, "'library' is required (the path of the PKCS#11 library)");
+      if (v.containsKey("cluster")) {
+        // The cluster file names each member's library, token and PIN source: one place for each.
+        for (String k : List.of("library", "slot", "slotListIndex", "tokenLabel", "pin")) {
+          if (v.containsKey(k)) {
+            throw error(lines.get(k), "'" + k + "' cannot be given with 'cluster' (line " + lines.get("cluster")
+                + "): the cluster file names each member's library, token and PIN");
+          }
+        }
+      } else if (!v.containsKey("library")) {
+        throw error(line, "'library' is required (the path of the PKCS#11 library), or 'cluster' (the path of a cluster file)");
       }
       int chosen = (v.containsKey("slot") ? 1 : 0) + (v.containsKey("slotListIndex") ? 1 : 0) + (v.containsKey("tokenLabel") ? 1 : 0);
       if (chosen > 1) {
@@ -351,8 +368,19 @@ public final class HsmKitConfig {
     return source;
   }
 
+  /** The PKCS#11 library, or null with {@link #cluster()}. */
   public String library() {
     return library;
+  }
+
+  /** The cluster file, or null for one token. */
+  public Path cluster() {
+    return cluster;
+  }
+
+  /** Whether the provider presents a cluster of tokens rather than one. */
+  public boolean isCluster() {
+    return cluster != null;
   }
 
   public SlotChoice slotChoice() {
@@ -438,6 +466,7 @@ public final class HsmKitConfig {
 
   @Override
   public String toString() {
-    return "HsmKitConfig[" + source + ", library=" + library + ", " + slotChoice + "]";
+    return cluster != null ? "HsmKitConfig[" + source + ", cluster=" + cluster + "]"
+        : "HsmKitConfig[" + source + ", library=" + library + ", " + slotChoice + "]";
   }
 }

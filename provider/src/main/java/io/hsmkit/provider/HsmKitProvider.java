@@ -96,6 +96,12 @@ public final class HsmKitProvider extends AuthProvider {
 
     @Override
     public Object newInstance(Object constructorParameter) {
+      if (token.isCluster() && row.type().equals("KeyStore")) {
+        // replicated keys only, listed and deleted through the cluster
+        io.hsmkit.provider.spi.ClusterKeyStore ks = new io.hsmkit.provider.spi.ClusterKeyStore(token);
+        ks.guardedBy(provider::adminGuard);
+        return ks;
+      }
       Object spi = row.newInstance(token);
       if (spi instanceof HsmKeyStore ks) {
         // Read at each guarded call, so a guard set after KeyStore.getInstance applies too.
@@ -181,6 +187,9 @@ public final class HsmKitProvider extends AuthProvider {
   /** Logs the token in with {@code pin} (copied; the caller wipes its array). */
   public void login(char[] pin) throws LoginException {
     requireConfigured();
+    if (token.isCluster()) {
+      throw new LoginException("over a cluster each member logs in with the PIN source of the cluster file (" + config().cluster() + ")");
+    }
     try {
       token.pool().login(Pin.of(pin));
     } catch (Pkcs11Exception e) {
@@ -211,6 +220,9 @@ public final class HsmKitProvider extends AuthProvider {
   @Override
   public void logout() throws LoginException {
     requireConfigured();
+    if (token.isCluster()) {
+      throw new LoginException("over a cluster the members stay logged in with the PINs of the cluster file until the provider is closed");
+    }
     try {
       token.pool().logout();
     } catch (Pkcs11Exception e) {

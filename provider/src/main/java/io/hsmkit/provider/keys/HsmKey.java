@@ -32,10 +32,18 @@ public abstract class HsmKey implements Key, Destroyable {
   private final boolean sensitive;
   private final boolean extractable;
   private final String algorithm;
+  /**
+   * A key of a provider over a cluster: named by class and CKA_ID, since each member has its own
+   * handle for it. Its {@link #handle()} is CK_INVALID_HANDLE (0), so that code that is not
+   * cluster-aware fails with the token's CKR_*_HANDLE_INVALID instead of using the handle of one
+   * member on another (where the number may name another object).
+   */
+  private final boolean clustered;
 
   protected HsmKey(KeyInfo info, String algorithm) {
     this.token = info.token();
-    this.handle = info.handle();
+    this.clustered = info.token() != null && info.token().isCluster();
+    this.handle = clustered ? 0 : info.handle();
     this.objectClass = info.objectClass();
     this.keyType = info.keyType();
     this.id = info.id() == null ? null : info.id().clone();
@@ -91,7 +99,12 @@ public abstract class HsmKey implements Key, Destroyable {
     return token;
   }
 
-  /** The object handle (valid in every session of this application). */
+  /** Whether this is a key of a cluster, named by class and CKA_ID (see {@link #handle()}). */
+  public boolean isClustered() {
+    return clustered;
+  }
+
+  /** The object handle (valid in every session of this application); 0 for a cluster key. */
   public long handle() {
     return handle;
   }
@@ -165,17 +178,26 @@ public abstract class HsmKey implements Key, Destroyable {
     if (found.length != 1) {
       throw new InvalidKeyException(found.length == 0 ? "the key is no longer in the token" : "the key's CKA_ID is no longer unique");
     }
+    if (clustered) {
+      return found[0]; // that member's handle: valid on the member of s only, so not kept
+    }
     handle = found[0];
     return handle;
   }
 
   @Override
   public boolean equals(Object o) {
+    if (clustered) {
+      return o instanceof HsmKey k && k.token == token && k.objectClass == objectClass && Arrays.equals(k.id, id);
+    }
     return o instanceof HsmKey k && k.token == token && k.handle == handle && k.objectClass == objectClass;
   }
 
   @Override
   public int hashCode() {
+    if (clustered) {
+      return Arrays.hashCode(id) * 31 + Long.hashCode(objectClass);
+    }
     return Long.hashCode(handle) * 31 + Long.hashCode(objectClass);
   }
 

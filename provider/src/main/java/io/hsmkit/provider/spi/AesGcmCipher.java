@@ -143,7 +143,8 @@ public final class AesGcmCipher extends TokenCipherSpi {
   @Override
   protected int engineGetOutputSize(int inputLen) {
     if (CipherSupport.encrypting(opmode)) {
-      return (int) Math.min(Integer.MAX_VALUE, pending() + inputLen + tagBits / 8);
+      // held: the plaintext kept over a cluster (empty for one token)
+      return (int) Math.min(Integer.MAX_VALUE, pending() + held.size() + inputLen + tagBits / 8);
     }
     return Math.max(0, held.size() + inputLen - tagBits / 8);
   }
@@ -265,6 +266,13 @@ public final class AesGcmCipher extends TokenCipherSpi {
       dataStarted = true;
       return 0;
     }
+    if (token.isCluster()) {
+      // Over a cluster the plaintext is kept and encrypted whole at doFinal: an encryption held on
+      // one member's session could not move to another if that member went away half-way.
+      dataStarted = true;
+      held.append(input, inputOffset, inputLen);
+      return 0;
+    }
     CipherSupport.checkRoom(output, outputOffset, (int) Math.min(Integer.MAX_VALUE, pending() + inputLen));
     dataStarted = true;
     try {
@@ -303,7 +311,20 @@ public final class AesGcmCipher extends TokenCipherSpi {
     dataStarted = true;
     try {
       int n;
-      if (stream == null) {
+      if (token.isCluster()) {
+        byte[] pt = held.size() == 0 ? in : held.joined(in, inOff, inLen);
+        int ptOff = held.size() == 0 ? inOff : 0;
+        int ptLen = held.size() + inLen;
+        Mechanism m = mechanism();
+        try {
+          n = CipherSupport.callOnCluster(token, key, "AES-GCM encryption", OnGeneralError.PROVIDER,
+              (s, h) -> s.encrypt(m, h, pt, ptOff, ptLen, out, outOff));
+        } finally {
+          if (pt != in) {
+            CipherSupport.wipe(pt);
+          }
+        }
+      } else if (stream == null) {
         // The fast path: one borrow, C_EncryptInit and one C_Encrypt straight into the caller's buffer.
         Mechanism m = mechanism();
         long h = key.handle();
@@ -338,6 +359,9 @@ public final class AesGcmCipher extends TokenCipherSpi {
     Mechanism m = mechanism();
     long h = key.handle();
     try {
+      if (token.isCluster()) {
+        return decryptOnCluster(m, ct, ctOff, total, out, outOff);
+      }
       // The token wants room for the whole input (SoftHSM2 checks the output against the ciphertext
       // length, tag included); a caller's buffer sized for the plaintext gets a scratch copy.
       if (out.length - outOff >= total) {
@@ -353,6 +377,20 @@ public final class AesGcmCipher extends TokenCipherSpi {
       }
     } finally {
       endMessage();
+    }
+  }
+
+  /** One-shot decryption over a cluster, into a scratch array that fits the token's length check. */
+  private int decryptOnCluster(Mechanism m, byte[] ct, int ctOff, int total, byte[] out, int outOff)
+      throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
+    byte[] scratch = new byte[total];
+    try {
+      int n = CipherSupport.callOnCluster(token, key, "AES-GCM decryption", OnGeneralError.BAD_TAG,
+          (s, h) -> s.decrypt(m, h, ct, ctOff, total, scratch, 0));
+      System.arraycopy(scratch, 0, out, outOff, n);
+      return n;
+    } finally {
+      CipherSupport.wipe(scratch);
     }
   }
 

@@ -83,6 +83,9 @@ public final class AesKeyGenerator extends KeyGeneratorSpi {
 
   @Override
   protected SecretKey engineGenerateKey() {
+    if (token.isCluster()) {
+      return ClusterKeyGen.aes(token, bytes);
+    }
     KeyTemplates.Policy p = KeyTemplates.defaults(token);
     List<Attribute> t = KeyTemplates.secretOrPrivate(p);
     t.add(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY));

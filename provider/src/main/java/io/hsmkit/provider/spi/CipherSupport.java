@@ -6,6 +6,7 @@ import io.hsmkit.pkcs11.constants.CKA;
 import io.hsmkit.pkcs11.constants.CKK;
 import io.hsmkit.pkcs11.constants.CKO;
 import io.hsmkit.pkcs11.constants.CKR;
+import io.hsmkit.pkcs11.cluster.KeyMissingException;
 import io.hsmkit.pkcs11.raw.Attribute;
 import io.hsmkit.pkcs11.raw.Mechanism;
 import io.hsmkit.pkcs11.session.SessionWork;
@@ -112,6 +113,36 @@ final class CipherSupport {
       throw dataError(r.ckr, meaning);
     } catch (Pkcs11Exception e) {
       throw rethrow(what, cipherError(what, e, meaning == OnGeneralError.BAD_TAG));
+    } catch (GeneralSecurityException e) {
+      throw rethrow(what, e);
+    }
+  }
+
+  /** Token work with the handle of the member it runs on. */
+  @FunctionalInterface
+  interface KeyedWork<T> {
+    T apply(Session s, long handle) throws GeneralSecurityException;
+  }
+
+  /**
+   * {@link #call} over a cluster: a complete one-shot operation with {@code key}, run on a member
+   * the cluster chooses with that member's handle, moved to another member after a device error.
+   * CKR_GENERAL_ERROR is left to the cluster here (it probes the member: a failing library is taken
+   * out, and the same answer from a second member is the token's answer to the data), then mapped
+   * as {@link #call} does. A failure of the cluster is a ClusterOperationException naming the
+   * members tried.
+   */
+  static <T> T callOnCluster(TokenContext token, HsmKey key, String what, OnGeneralError meaning, KeyedWork<T> work)
+      throws IllegalBlockSizeException, BadPaddingException, ShortBufferException {
+    try {
+      return token.executeWithKey(key.objectClass(), key.id(), work::apply);
+    } catch (Pkcs11Exception e) {
+      if (e.is(CKR.GENERAL_ERROR) && meaning != OnGeneralError.PROVIDER && !e.function().endsWith("Init")) {
+        throw dataError(e, meaning);
+      }
+      throw rethrow(what, cipherError(what, e, meaning == OnGeneralError.BAD_TAG));
+    } catch (KeyMissingException e) {
+      throw new ProviderException(what + ": the key is on no healthy member of the cluster", e);
     } catch (GeneralSecurityException e) {
       throw rethrow(what, e);
     }

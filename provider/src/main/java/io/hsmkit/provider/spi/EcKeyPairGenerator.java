@@ -172,6 +172,9 @@ public final class EcKeyPairGenerator extends HsmKeyPairGenerator {
       }
     }
     Curve c = curve;
+    if (token.isCluster()) {
+      return ClusterKeyGen.ec(token, c.ecParams(), "EC " + c.name());
+    }
     List<Attribute> pub = List.of(Attribute.bytes(CKA.EC_PARAMS, c.ecParams()), Attribute.bool(CKA.VERIFY, true));
     List<Attribute> priv = List.of(Attribute.bool(CKA.SIGN, true), Attribute.bool(CKA.DERIVE, true));
     return generate("EC " + c.name(), CKM.EC_KEY_PAIR_GEN, CKK.EC, pub, priv,

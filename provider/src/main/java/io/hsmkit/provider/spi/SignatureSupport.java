@@ -3,6 +3,7 @@ package io.hsmkit.provider.spi;
 import io.hsmkit.pkcs11.Pkcs11Exception;
 import io.hsmkit.pkcs11.Session;
 import io.hsmkit.pkcs11.constants.CKR;
+import io.hsmkit.pkcs11.cluster.KeyMissingException;
 import io.hsmkit.pkcs11.raw.Mechanism;
 import io.hsmkit.provider.internal.TokenContext;
 import io.hsmkit.provider.keys.HsmKey;
@@ -53,6 +54,9 @@ final class SignatureSupport {
    * @throws InvalidKeyException when the key is gone from the token
    */
   static <T> T withKey(TokenContext token, HsmKey key, KeyWork<T> work) throws InvalidKeyException {
+    if (token.isCluster()) {
+      return onCluster(token, key, work);
+    }
     return token.execute(s -> {
       try {
         return work.apply(s, key.handle());
@@ -63,6 +67,31 @@ final class SignatureSupport {
         return work.apply(s, key.refind(s));
       }
     });
+  }
+
+  /**
+   * {@link #withKey} over a cluster: the work runs on a member the cluster chooses, with that
+   * member's handle for the key (by class and CKA_ID), and moves to another member after a device
+   * error; this is a complete one-shot operation, safe to repeat.
+   */
+  private static <T> T onCluster(TokenContext token, HsmKey key, KeyWork<T> work) throws InvalidKeyException {
+    try {
+      return token.executeWithKey(key.objectClass(), key.id(), work::apply);
+    } catch (KeyMissingException e) {
+      InvalidKeyException ike = new InvalidKeyException("the key is on no healthy member of the cluster");
+      ike.initCause(e);
+      throw ike;
+    }
+  }
+
+  /**
+   * Whether an operation with {@code pending} bytes so far should start streaming on a held
+   * session. Never over a cluster: a held session ties the operation to one member, and a member
+   * lost half-way could not be replaced; the data is kept and sent whole, so the operation can run
+   * again elsewhere.
+   */
+  static boolean streams(TokenContext token, long pending) {
+    return pending > STREAM_AFTER && !token.isCluster();
   }
 
   /**

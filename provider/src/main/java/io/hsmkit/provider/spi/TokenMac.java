@@ -162,7 +162,7 @@ public final class TokenMac extends MacSpi implements Cloneable {
     if (len == 0) {
       return;
     }
-    if (held == null && buffer.size() + (long) len <= SignatureSupport.STREAM_AFTER) {
+    if (held == null && !SignatureSupport.streams(token, buffer.size() + (long) len)) {
       buffer.append(input, offset, len);
       return;
     }

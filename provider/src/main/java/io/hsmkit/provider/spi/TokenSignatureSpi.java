@@ -327,7 +327,7 @@ abstract class TokenSignatureSpi extends SignatureSpi {
 
   private void streamOrBuffer(byte[] b, int off, int len) throws SignatureException {
     try {
-      if (held == null && buffer.size() + (long) len <= SignatureSupport.STREAM_AFTER) {
+      if (held == null && !SignatureSupport.streams(token, buffer.size() + (long) len)) {
         buffer.append(b, off, len);
         return;
       }

@@ -1,0 +1,76 @@
+package io.hsmkit.provider.spi;
+
+import io.hsmkit.pkcs11.Pkcs11Exception;
+import io.hsmkit.pkcs11.cluster.ClusterException;
+import io.hsmkit.pkcs11.cluster.ClusterKey;
+import io.hsmkit.pkcs11.constants.CKO;
+import io.hsmkit.provider.internal.Errors;
+import io.hsmkit.provider.internal.TokenContext;
+import io.hsmkit.provider.keys.HsmKey;
+import io.hsmkit.provider.keys.HsmKeys;
+import io.hsmkit.provider.keys.HsmPrivateKey;
+import io.hsmkit.provider.keys.HsmPublicKey;
+import io.hsmkit.provider.keys.HsmSecretKey;
+import java.security.InvalidKeyException;
+import java.security.KeyPair;
+import java.security.ProviderException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * Key generation of a provider over a cluster: the cluster makes a replicated key (a token key,
+ * sensitive, extractable only wrapped under the trusted cluster key) and hands it out once it is on
+ * {@code minReplicas} members; this reads it back as an {@link HsmKey} named by class and CKA_ID.
+ * The provider's key policy (keys.token, keys.extractable) does not apply: a replicated key is a
+ * token object by necessity, and leaves a member only to another member.
+ */
+final class ClusterKeyGen {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private ClusterKeyGen() {}
+
+  /** A label for a new key (the KeyStore's alias): {@code hsmkit-<kind>-<8 hex digits>}. */
+  private static String label(String kind) {
+    byte[] r = new byte[4];
+    RANDOM.nextBytes(r);
+    return "hsmkit-" + kind + "-" + HexFormat.of().formatHex(r);
+  }
+
+  /** An AES key of {@code bytes} bytes for encryption and decryption. */
+  static HsmSecretKey aes(TokenContext token, int bytes) {
+    ClusterKey k;
+    try {
+      k = token.cluster().generateSecretKey(label("aes"), bytes);
+    } catch (ClusterException e) {
+      throw TokenContext.clusterFailure("AES key generation", e);
+    } catch (Pkcs11Exception e) {
+      throw Errors.provider("AES key generation", e);
+    }
+    return (HsmSecretKey) load(token, CKO.SECRET_KEY, k, "AES key generation");
+  }
+
+  /** An EC key pair for signing on the curve {@code ecParams} (DER). */
+  static KeyPair ec(TokenContext token, byte[] ecParams, String what) {
+    ClusterKey k;
+    try {
+      k = token.cluster().generateEcKeyPair(label("ec"), ecParams);
+    } catch (ClusterException e) {
+      throw TokenContext.clusterFailure(what + " key pair generation", e);
+    } catch (Pkcs11Exception e) {
+      throw Errors.provider(what + " key pair generation", e);
+    }
+    HsmPublicKey pub = (HsmPublicKey) load(token, CKO.PUBLIC_KEY, k, what);
+    HsmPrivateKey priv = (HsmPrivateKey) load(token, CKO.PRIVATE_KEY, k, what);
+    return new KeyPair(pub, priv);
+  }
+
+  private static HsmKey load(TokenContext token, long cls, ClusterKey k, String what) {
+    try {
+      return token.executeWithKey(cls, k.id(), (s, h) -> HsmKeys.load(token, s, h));
+    } catch (InvalidKeyException e) {
+      throw new ProviderException(what + ": cannot read the new key back: " + e.getMessage(), e);
+    } catch (Pkcs11Exception e) {
+      throw Errors.provider(what + ": reading the new key back", e);
+    }
+  }
+}
