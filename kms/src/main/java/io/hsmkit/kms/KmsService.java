@@ -197,6 +197,27 @@ public final class KmsService implements AutoCloseable {
     access.check(new AccessRequest(caller, action, k == null ? null : k.arn(), k == null ? null : k.policyJson(), grants, context, grantTokens));
   }
 
+  /**
+   * The key a management call acts on, with the caller's right to {@code action} checked (no
+   * encryption context, no grant tokens: AWS takes neither for these calls).
+   */
+  private KeyRow resolveAuthorized(Connection c, Caller caller, String action, String keyId, Ctx ctx) throws SQLException {
+    KeyRow k = resolve(c, keyId, false, ctx);
+    authorize(caller, action, k, grants(c, k.keyId()), Map.of(), List.of());
+    return k;
+  }
+
+  /**
+   * The key a crypto call uses: resolved (aliases too), {@code action} authorized, then Enabled and
+   * of {@code usage}; in this order, so a caller without the right learns nothing of the key's state.
+   */
+  private KeyRow usableKey(Caller caller, String action, String keyId, Map<String, String> context, List<String> grantTokens, String usage, Ctx ctx) {
+    KeyView v = view(keyId, true, ctx);
+    authorize(caller, action, v.key, v.grants, context, grantTokens);
+    usable(v.key, usage);
+    return v.key;
+  }
+
   // ---------------------------------------------------------------- key lifecycle
 
   public CreateKeyResponse createKey(Caller caller, CreateKeyRequest r) {
@@ -325,22 +346,12 @@ public final class KmsService implements AutoCloseable {
       String after = r.marker() == null ? "" : unmarker(r.marker());
       authorize(caller, "kms:ListKeys", null, List.of(), Map.of(), List.of());
       return db.inTransaction(c -> {
-        List<KeyListEntry> out = new ArrayList<>();
-        boolean more = false;
         try (PreparedStatement st = c.prepareStatement("SELECT key_id, key_arn FROM kms_key WHERE key_id > ? AND key_state NOT IN ('Creating', 'Deleting') ORDER BY key_id")) {
           st.setString(1, after);
           st.setMaxRows(limit + 1);
-          try (ResultSet rs = st.executeQuery()) {
-            while (rs.next()) {
-              if (out.size() == limit) {
-                more = true;
-                break;
-              }
-              out.add(new KeyListEntry(rs.getString(1), rs.getString(2)));
-            }
-          }
+          Page<KeyListEntry> p = page(st, limit, rs -> new KeyListEntry(rs.getString(1), rs.getString(2)));
+          return new ListKeysResponse(p.items(), p.nextMarker(KeyListEntry::keyId), p.more());
         }
-        return new ListKeysResponse(out, more ? marker(out.get(out.size() - 1).keyId()) : null, more);
       });
     });
   }
@@ -355,8 +366,7 @@ public final class KmsService implements AutoCloseable {
 
   private void setEnabled(Caller caller, String op, String keyId, Object r, String target) {
     call(caller, op, r, ctx -> db.inTransaction(c -> {
-      KeyRow k = resolve(c, keyId, false, ctx);
-      authorize(caller, "kms:" + op, k, grants(c, k.keyId()), Map.of(), List.of());
+      KeyRow k = resolveAuthorized(c, caller, "kms:" + op, keyId, ctx);
       String s = effectiveState(k);
       if (!KeyRow.ENABLED.equals(s) && !KeyRow.DISABLED.equals(s)) {
         throw invalidState(k, s);
@@ -373,8 +383,7 @@ public final class KmsService implements AutoCloseable {
         throw validation("PendingWindowInDays must be between 7 and 30 (inclusive), not " + days);
       }
       return db.inTransaction(c -> {
-        KeyRow k = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:ScheduleKeyDeletion", k, grants(c, k.keyId()), Map.of(), List.of());
+        KeyRow k = resolveAuthorized(c, caller, "kms:ScheduleKeyDeletion", r.keyId(), ctx);
         if (KeyRow.PENDING_DELETION.equals(k.state())) {
           throw invalidState(k, k.state());
         }
@@ -392,8 +401,7 @@ public final class KmsService implements AutoCloseable {
 
   public CancelKeyDeletionResponse cancelKeyDeletion(Caller caller, CancelKeyDeletionRequest r) {
     return call(caller, "CancelKeyDeletion", r, ctx -> db.inTransaction(c -> {
-      KeyRow k = resolve(c, r.keyId(), false, ctx);
-      authorize(caller, "kms:CancelKeyDeletion", k, grants(c, k.keyId()), Map.of(), List.of());
+      KeyRow k = resolveAuthorized(c, caller, "kms:CancelKeyDeletion", r.keyId(), ctx);
       if (!KeyRow.PENDING_DELETION.equals(k.state())) {
         throw invalidState(k, effectiveState(k));
       }
@@ -408,8 +416,7 @@ public final class KmsService implements AutoCloseable {
         throw validation("Description is required and at most 8192 characters");
       }
       return db.inTransaction(c -> {
-        KeyRow k = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:UpdateKeyDescription", k, grants(c, k.keyId()), Map.of(), List.of());
+        KeyRow k = resolveAuthorized(c, caller, "kms:UpdateKeyDescription", r.keyId(), ctx);
         refusePendingDeletion(k);
         exec(c, "UPDATE kms_key SET key_description = ? WHERE key_id = ?", r.description(), k.keyId());
         return null;
@@ -421,8 +428,7 @@ public final class KmsService implements AutoCloseable {
     call(caller, "TagResource", r, ctx -> {
       Map<String, String> tags = checkTags(r.tags());
       return db.inTransaction(c -> {
-        KeyRow k = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:TagResource", k, grants(c, k.keyId()), Map.of(), List.of());
+        KeyRow k = resolveAuthorized(c, caller, "kms:TagResource", r.keyId(), ctx);
         refusePendingDeletion(k);
         for (Map.Entry<String, String> t : tags.entrySet()) {
           exec(c, "DELETE FROM kms_tag WHERE key_id = ? AND tag_key = ?", k.keyId(), t.getKey());
@@ -442,8 +448,7 @@ public final class KmsService implements AutoCloseable {
         throw validation("TagKeys is required");
       }
       return db.inTransaction(c -> {
-        KeyRow k = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:UntagResource", k, grants(c, k.keyId()), Map.of(), List.of());
+        KeyRow k = resolveAuthorized(c, caller, "kms:UntagResource", r.keyId(), ctx);
         refusePendingDeletion(k);
         for (String t : r.tagKeys()) {
           exec(c, "DELETE FROM kms_tag WHERE key_id = ? AND tag_key = ?", k.keyId(), t);
@@ -458,24 +463,13 @@ public final class KmsService implements AutoCloseable {
       int limit = limit(r.limit(), 50);
       String after = r.marker() == null ? "" : unmarker(r.marker());
       return db.inTransaction(c -> {
-        KeyRow k = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:ListResourceTags", k, grants(c, k.keyId()), Map.of(), List.of());
-        List<Tag> out = new ArrayList<>();
-        boolean more = false;
+        KeyRow k = resolveAuthorized(c, caller, "kms:ListResourceTags", r.keyId(), ctx);
         try (PreparedStatement st = c.prepareStatement("SELECT tag_key, tag_value FROM kms_tag WHERE key_id = ? AND tag_key > ? ORDER BY tag_key")) {
           st.setString(1, k.keyId());
           st.setString(2, after);
-          try (ResultSet rs = st.executeQuery()) {
-            while (rs.next()) {
-              if (out.size() == limit) {
-                more = true;
-                break;
-              }
-              out.add(new Tag(rs.getString(1), rs.getString(2)));
-            }
-          }
+          Page<Tag> p = page(st, limit, rs -> new Tag(rs.getString(1), rs.getString(2)));
+          return new ListResourceTagsResponse(p.items(), p.nextMarker(Tag::tagKey), p.more());
         }
-        return new ListResourceTagsResponse(out, more ? marker(out.get(out.size() - 1).tagKey()) : null, more);
       });
     });
   }
@@ -508,8 +502,7 @@ public final class KmsService implements AutoCloseable {
     return call(caller, "ListKeyPolicies", r, ctx -> {
       limit(r.limit(), 1000);
       return db.inTransaction(c -> {
-        KeyRow k = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:ListKeyPolicies", k, grants(c, k.keyId()), Map.of(), List.of());
+        KeyRow k = resolveAuthorized(c, caller, "kms:ListKeyPolicies", r.keyId(), ctx);
         return new ListKeyPoliciesResponse(List.of("default"), null, false);
       });
     });
@@ -629,23 +622,13 @@ public final class KmsService implements AutoCloseable {
       }
       authorize(caller, "kms:ListRetirableGrants", null, List.of(), Map.of(), List.of());
       return db.inTransaction(c -> {
-        List<GrantListEntry> out = new ArrayList<>();
-        boolean more = false;
         try (PreparedStatement st = c.prepareStatement("SELECT g.*, k.key_arn FROM kms_grant g JOIN kms_key k ON k.key_id = g.key_id "
             + "WHERE g.retiring_principal = ? AND g.grant_id > ? ORDER BY g.grant_id")) {
           st.setString(1, r.retiringPrincipal());
           st.setString(2, after);
-          try (ResultSet rs = st.executeQuery()) {
-            while (rs.next()) {
-              if (out.size() == limit) {
-                more = true;
-                break;
-              }
-              out.add(entry(rs.getString("key_id"), grant(rs, rs.getString("key_arn"))));
-            }
-          }
+          Page<GrantListEntry> p = page(st, limit, rs -> entry(rs.getString("key_id"), grant(rs, rs.getString("key_arn"))));
+          return new ListGrantsResponse(p.items(), p.nextMarker(GrantListEntry::grantId), p.more());
         }
-        return new ListGrantsResponse(out, more ? marker(out.get(out.size() - 1).grantId()) : null, more);
       });
     });
   }
@@ -713,14 +696,12 @@ public final class KmsService implements AutoCloseable {
       if (pt == null || pt.length < 1 || pt.length > MAX_PLAINTEXT) {
         throw validation("Plaintext must be 1 to 4096 bytes");
       }
-      KeyView v = view(r.keyId(), true, ctx);
-      authorize(caller, "kms:Encrypt", v.key, v.grants, r.encryptionContext(), r.grantTokens());
-      usable(v.key, "ENCRYPT_DECRYPT");
-      if (v.key.keySpec().isRsa()) {
-        return rsaEncrypt(v.key, r);
+      KeyRow key = usableKey(caller, "kms:Encrypt", r.keyId(), r.encryptionContext(), r.grantTokens(), "ENCRYPT_DECRYPT", ctx);
+      if (key.keySpec().isRsa()) {
+        return rsaEncrypt(key, r);
       }
-      String alg = symmetricAlgorithm(v.key, r.encryptionAlgorithm());
-      return new EncryptResponse(seal(v.key, pt, r.encryptionContext()), v.key.arn(), alg);
+      String alg = symmetricAlgorithm(key, r.encryptionAlgorithm());
+      return new EncryptResponse(seal(key, pt, r.encryptionContext()), key.arn(), alg);
     });
   }
 
@@ -764,25 +745,21 @@ public final class KmsService implements AutoCloseable {
   public GenerateDataKeyResponse generateDataKey(Caller caller, GenerateDataKeyRequest r) {
     return call(caller, "GenerateDataKey", r, ctx -> {
       int n = dataKeyBytes(r.keySpec(), r.numberOfBytes());
-      KeyView v = view(r.keyId(), true, ctx);
-      authorize(caller, "kms:GenerateDataKey", v.key, v.grants, r.encryptionContext(), r.grantTokens());
-      usable(v.key, "ENCRYPT_DECRYPT");
-      symmetricAlgorithm(v.key, null);
-      byte[] dk = randomBytes(v.key.customKeyStoreId(), n);
-      return new GenerateDataKeyResponse(seal(v.key, dk, r.encryptionContext()), dk, v.key.arn());
+      KeyRow key = usableKey(caller, "kms:GenerateDataKey", r.keyId(), r.encryptionContext(), r.grantTokens(), "ENCRYPT_DECRYPT", ctx);
+      symmetricAlgorithm(key, null);
+      byte[] dk = randomBytes(key.customKeyStoreId(), n);
+      return new GenerateDataKeyResponse(seal(key, dk, r.encryptionContext()), dk, key.arn());
     });
   }
 
   public GenerateDataKeyWithoutPlaintextResponse generateDataKeyWithoutPlaintext(Caller caller, GenerateDataKeyWithoutPlaintextRequest r) {
     return call(caller, "GenerateDataKeyWithoutPlaintext", r, ctx -> {
       int n = dataKeyBytes(r.keySpec(), r.numberOfBytes());
-      KeyView v = view(r.keyId(), true, ctx);
-      authorize(caller, "kms:GenerateDataKeyWithoutPlaintext", v.key, v.grants, r.encryptionContext(), r.grantTokens());
-      usable(v.key, "ENCRYPT_DECRYPT");
-      symmetricAlgorithm(v.key, null);
-      byte[] dk = randomBytes(v.key.customKeyStoreId(), n);
+      KeyRow key = usableKey(caller, "kms:GenerateDataKeyWithoutPlaintext", r.keyId(), r.encryptionContext(), r.grantTokens(), "ENCRYPT_DECRYPT", ctx);
+      symmetricAlgorithm(key, null);
+      byte[] dk = randomBytes(key.customKeyStoreId(), n);
       try {
-        return new GenerateDataKeyWithoutPlaintextResponse(seal(v.key, dk, r.encryptionContext()), v.key.arn());
+        return new GenerateDataKeyWithoutPlaintextResponse(seal(key, dk, r.encryptionContext()), key.arn());
       } finally {
         Arrays.fill(dk, (byte) 0); // the plaintext data key is never returned: wipe it
       }
@@ -864,42 +841,38 @@ public final class KmsService implements AutoCloseable {
 
   public SignResponse sign(Caller caller, SignRequest r) {
     return call(caller, "Sign", r, ctx -> {
-      KeyView v = view(r.keyId(), true, ctx);
-      authorize(caller, "kms:Sign", v.key, v.grants, Map.of(), r.grantTokens());
-      usable(v.key, "SIGN_VERIFY");
-      String alg = signingAlgorithm(v.key, r.signingAlgorithm());
+      KeyRow key = usableKey(caller, "kms:Sign", r.keyId(), Map.of(), r.grantTokens(), "SIGN_VERIFY", ctx);
+      String alg = signingAlgorithm(key, r.signingAlgorithm());
       byte[] digest = AsymmetricOps.digest(r.messageType(), r.message(), AsymmetricOps.signingHash(alg));
-      TokenKeyBacking t = tokenBacking(v.key);
+      TokenKeyBacking t = tokenBacking(key);
       try {
-        return new SignResponse(v.key.arn(), AsymmetricOps.sign(t, backingKey(t, v.key, v.key.currentVersion()), alg, digest), alg);
+        return new SignResponse(key.arn(), AsymmetricOps.sign(t, backingKey(t, key, key.currentVersion()), alg, digest), alg);
       } catch (GeneralSecurityException e) {
-        throw tokenFailure(v.key, "signing", e);
+        throw tokenFailure(key, "signing", e);
       }
     });
   }
 
   public VerifyResponse verify(Caller caller, VerifyRequest r) {
     return call(caller, "Verify", r, ctx -> {
-      KeyView v = view(r.keyId(), true, ctx);
-      authorize(caller, "kms:Verify", v.key, v.grants, Map.of(), r.grantTokens());
-      usable(v.key, "SIGN_VERIFY");
-      String alg = signingAlgorithm(v.key, r.signingAlgorithm());
+      KeyRow key = usableKey(caller, "kms:Verify", r.keyId(), Map.of(), r.grantTokens(), "SIGN_VERIFY", ctx);
+      String alg = signingAlgorithm(key, r.signingAlgorithm());
       if (r.signature() == null || r.signature().length == 0 || r.signature().length > 6144) {
         throw validation("Signature must be 1 to 6144 bytes");
       }
       byte[] digest = AsymmetricOps.digest(r.messageType(), r.message(), AsymmetricOps.signingHash(alg));
-      TokenKeyBacking t = tokenBacking(v.key);
-      Key pub = t.findPublic(v.key.label(v.key.currentVersion()));
+      TokenKeyBacking t = tokenBacking(key);
+      Key pub = t.findPublic(key.label(key.currentVersion()));
       boolean ok;
       try {
         ok = pub != null && AsymmetricOps.verify(t, pub, alg, digest, r.signature());
       } catch (GeneralSecurityException e) {
-        throw tokenFailure(v.key, "verifying", e);
+        throw tokenFailure(key, "verifying", e);
       }
       if (!ok) {
         throw new KmsException(KmsError.KMS_INVALID_SIGNATURE, "the signature is not valid for this message, key and algorithm");
       }
-      return new VerifyResponse(v.key.arn(), true, alg);
+      return new VerifyResponse(key.arn(), true, alg);
     });
   }
 
@@ -923,67 +896,58 @@ public final class KmsService implements AutoCloseable {
 
   public GenerateMacResponse generateMac(Caller caller, GenerateMacRequest r) {
     return call(caller, "GenerateMac", r, ctx -> {
-      KeyView v = view(r.keyId(), true, ctx);
-      authorize(caller, "kms:GenerateMac", v.key, v.grants, Map.of(), r.grantTokens());
-      usable(v.key, "GENERATE_VERIFY_MAC");
-      String alg = macAlgorithm(v.key, r.macAlgorithm());
+      KeyRow key = usableKey(caller, "kms:GenerateMac", r.keyId(), Map.of(), r.grantTokens(), "GENERATE_VERIFY_MAC", ctx);
+      String alg = macAlgorithm(key, r.macAlgorithm());
       checkMessage(r.message());
-      KeyBacking b = backing(v.key);
-      try {
-        return new GenerateMacResponse(AsymmetricOps.mac(b, backingKey(b, v.key, v.key.currentVersion()), alg, r.message()), alg, v.key.arn());
-      } catch (GeneralSecurityException e) {
-        throw tokenFailure(v.key, "computing a MAC", e);
-      }
+      return new GenerateMacResponse(mac(key, alg, r.message()), alg, key.arn());
     });
   }
 
   public VerifyMacResponse verifyMac(Caller caller, VerifyMacRequest r) {
     return call(caller, "VerifyMac", r, ctx -> {
-      KeyView v = view(r.keyId(), true, ctx);
-      authorize(caller, "kms:VerifyMac", v.key, v.grants, Map.of(), r.grantTokens());
-      usable(v.key, "GENERATE_VERIFY_MAC");
-      String alg = macAlgorithm(v.key, r.macAlgorithm());
+      KeyRow key = usableKey(caller, "kms:VerifyMac", r.keyId(), Map.of(), r.grantTokens(), "GENERATE_VERIFY_MAC", ctx);
+      String alg = macAlgorithm(key, r.macAlgorithm());
       checkMessage(r.message());
       if (r.mac() == null || r.mac().length == 0 || r.mac().length > 6144) {
         throw validation("Mac must be 1 to 6144 bytes");
       }
-      KeyBacking b = backing(v.key);
-      byte[] expected;
-      try {
-        expected = AsymmetricOps.mac(b, backingKey(b, v.key, v.key.currentVersion()), alg, r.message());
-      } catch (GeneralSecurityException e) {
-        throw tokenFailure(v.key, "computing a MAC", e);
-      }
+      byte[] expected = mac(key, alg, r.message());
       // Constant-time comparison: the time taken says nothing about how much of the MAC matched.
       if (!java.security.MessageDigest.isEqual(expected, r.mac())) {
         throw new KmsException(KmsError.KMS_INVALID_MAC, "the MAC is not valid for this message, key and algorithm");
       }
-      return new VerifyMacResponse(v.key.arn(), true, alg);
+      return new VerifyMacResponse(key.arn(), true, alg);
     });
+  }
+
+  /** The MAC of {@code message} under the key's current version, on the key's backing. */
+  private byte[] mac(KeyRow key, String alg, byte[] message) {
+    KeyBacking b = backing(key);
+    try {
+      return AsymmetricOps.mac(b, backingKey(b, key, key.currentVersion()), alg, message);
+    } catch (GeneralSecurityException e) {
+      throw tokenFailure(key, "computing a MAC", e);
+    }
   }
 
   public GenerateDataKeyPairResponse generateDataKeyPair(Caller caller, GenerateDataKeyPairRequest r) {
     return call(caller, "GenerateDataKeyPair", r, ctx -> {
       java.security.KeyPair kp = dataKeyPair(r.keyPairSpec());
-      KeyView v = view(r.keyId(), true, ctx);
-      authorize(caller, "kms:GenerateDataKeyPair", v.key, v.grants, r.encryptionContext(), r.grantTokens());
-      usable(v.key, "ENCRYPT_DECRYPT");
-      symmetricAlgorithm(v.key, null);
+      KeyRow key = usableKey(caller, "kms:GenerateDataKeyPair", r.keyId(), r.encryptionContext(), r.grantTokens(), "ENCRYPT_DECRYPT", ctx);
+      symmetricAlgorithm(key, null);
       byte[] pkcs8 = kp.getPrivate().getEncoded();
-      return new GenerateDataKeyPairResponse(seal(v.key, pkcs8, r.encryptionContext()), pkcs8, kp.getPublic().getEncoded(), v.key.arn(), r.keyPairSpec());
+      return new GenerateDataKeyPairResponse(seal(key, pkcs8, r.encryptionContext()), pkcs8, kp.getPublic().getEncoded(), key.arn(), r.keyPairSpec());
     });
   }
 
   public GenerateDataKeyPairWithoutPlaintextResponse generateDataKeyPairWithoutPlaintext(Caller caller, GenerateDataKeyPairWithoutPlaintextRequest r) {
     return call(caller, "GenerateDataKeyPairWithoutPlaintext", r, ctx -> {
       java.security.KeyPair kp = dataKeyPair(r.keyPairSpec());
-      KeyView v = view(r.keyId(), true, ctx);
-      authorize(caller, "kms:GenerateDataKeyPairWithoutPlaintext", v.key, v.grants, r.encryptionContext(), r.grantTokens());
-      usable(v.key, "ENCRYPT_DECRYPT");
-      symmetricAlgorithm(v.key, null);
+      KeyRow key = usableKey(caller, "kms:GenerateDataKeyPairWithoutPlaintext", r.keyId(), r.encryptionContext(), r.grantTokens(), "ENCRYPT_DECRYPT", ctx);
+      symmetricAlgorithm(key, null);
       byte[] pkcs8 = kp.getPrivate().getEncoded();
       try {
-        return new GenerateDataKeyPairWithoutPlaintextResponse(seal(v.key, pkcs8, r.encryptionContext()), kp.getPublic().getEncoded(), v.key.arn(), r.keyPairSpec());
+        return new GenerateDataKeyPairWithoutPlaintextResponse(seal(key, pkcs8, r.encryptionContext()), kp.getPublic().getEncoded(), key.arn(), r.keyPairSpec());
       } finally {
         Arrays.fill(pkcs8, (byte) 0);
       }
@@ -1221,8 +1185,7 @@ public final class KmsService implements AutoCloseable {
         throw validation("RotationPeriodInDays must be between 90 and 2560, not " + days);
       }
       return db.inTransaction(c -> {
-        KeyRow k = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:EnableKeyRotation", k, grants(c, k.keyId()), Map.of(), List.of());
+        KeyRow k = resolveAuthorized(c, caller, "kms:EnableKeyRotation", r.keyId(), ctx);
         rotatable(k);
         enabledForRotation(k);
         long next = clock.millis() + Duration.ofDays(days).toMillis();
@@ -1234,8 +1197,7 @@ public final class KmsService implements AutoCloseable {
 
   public void disableKeyRotation(Caller caller, DisableKeyRotationRequest r) {
     call(caller, "DisableKeyRotation", r, ctx -> db.inTransaction(c -> {
-      KeyRow k = resolve(c, r.keyId(), false, ctx);
-      authorize(caller, "kms:DisableKeyRotation", k, grants(c, k.keyId()), Map.of(), List.of());
+      KeyRow k = resolveAuthorized(c, caller, "kms:DisableKeyRotation", r.keyId(), ctx);
       rotatable(k);
       enabledForRotation(k);
       exec(c, "UPDATE kms_key SET rotation_enabled = FALSE, next_rotation_ms = NULL WHERE key_id = ?", k.keyId());
@@ -1245,8 +1207,7 @@ public final class KmsService implements AutoCloseable {
 
   public GetKeyRotationStatusResponse getKeyRotationStatus(Caller caller, GetKeyRotationStatusRequest r) {
     return call(caller, "GetKeyRotationStatus", r, ctx -> db.inTransaction(c -> {
-      KeyRow k = resolve(c, r.keyId(), false, ctx);
-      authorize(caller, "kms:GetKeyRotationStatus", k, grants(c, k.keyId()), Map.of(), List.of());
+      KeyRow k = resolveAuthorized(c, caller, "kms:GetKeyRotationStatus", r.keyId(), ctx);
       rotatable(k);
       return new GetKeyRotationStatusResponse(k.rotationEnabled(), k.arn(), k.rotationEnabled() ? k.rotationPeriodDays() : null,
           k.rotationEnabled() && k.nextRotationMs() != null ? Instant.ofEpochMilli(k.nextRotationMs()) : null, null);
@@ -1256,8 +1217,7 @@ public final class KmsService implements AutoCloseable {
   public RotateKeyOnDemandResponse rotateKeyOnDemand(Caller caller, RotateKeyOnDemandRequest r) {
     return call(caller, "RotateKeyOnDemand", r, ctx -> {
       KeyRow k = db.inTransaction(c -> {
-        KeyRow row = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:RotateKeyOnDemand", row, grants(c, row.keyId()), Map.of(), List.of());
+        KeyRow row = resolveAuthorized(c, caller, "kms:RotateKeyOnDemand", r.keyId(), ctx);
         rotatable(row);
         enabledForRotation(row);
         if (count(c, "SELECT COUNT(*) FROM kms_key_version WHERE key_id = ? AND rotation_type = 'ON_DEMAND'", row.keyId()) >= 10) {
@@ -1275,8 +1235,7 @@ public final class KmsService implements AutoCloseable {
       int limit = limit(r.limit(), 1000);
       String after = r.marker() == null ? "" : unmarker(r.marker());
       return db.inTransaction(c -> {
-        KeyRow k = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:ListKeyRotations", k, grants(c, k.keyId()), Map.of(), List.of());
+        KeyRow k = resolveAuthorized(c, caller, "kms:ListKeyRotations", r.keyId(), ctx);
         rotatable(k);
         List<RotationsListEntry> out = new ArrayList<>();
         boolean more = false;
@@ -1391,8 +1350,7 @@ public final class KmsService implements AutoCloseable {
         throw validation("WrappingKeySpec is required: RSA_2048");
       }
       KeyRow k = db.inTransaction(c -> {
-        KeyRow row = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:GetParametersForImport", row, grants(c, row.keyId()), Map.of(), List.of());
+        KeyRow row = resolveAuthorized(c, caller, "kms:GetParametersForImport", r.keyId(), ctx);
         importable(row);
         return row;
       });
@@ -1425,8 +1383,7 @@ public final class KmsService implements AutoCloseable {
       }
       String tokenText = r.importToken() == null ? "" : new String(r.importToken(), StandardCharsets.US_ASCII);
       Object[] found = db.inTransaction(c -> {
-        KeyRow row = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:ImportKeyMaterial", row, grants(c, row.keyId()), Map.of(), List.of());
+        KeyRow row = resolveAuthorized(c, caller, "kms:ImportKeyMaterial", r.keyId(), ctx);
         importable(row);
         if (!tokenText.startsWith("hsmkit-import-v1:")) {
           throw new KmsException(KmsError.INVALID_IMPORT_TOKEN, "the import token is not valid");
@@ -1493,8 +1450,7 @@ public final class KmsService implements AutoCloseable {
   public void deleteImportedKeyMaterial(Caller caller, DeleteImportedKeyMaterialRequest r) {
     call(caller, "DeleteImportedKeyMaterial", r, ctx -> {
       KeyRow k = db.inTransaction(c -> {
-        KeyRow row = resolve(c, r.keyId(), false, ctx);
-        authorize(caller, "kms:DeleteImportedKeyMaterial", row, grants(c, row.keyId()), Map.of(), List.of());
+        KeyRow row = resolveAuthorized(c, caller, "kms:DeleteImportedKeyMaterial", r.keyId(), ctx);
         importable(row);
         exec(c, "UPDATE kms_key SET key_state = 'PendingImport' WHERE key_id = ?", row.keyId());
         return row;
@@ -1528,8 +1484,7 @@ public final class KmsService implements AutoCloseable {
       checkAliasName(r.aliasName(), true);
       return db.inTransaction(c -> {
         requireKeyIdOrArn(r.targetKeyId());
-        KeyRow k = resolve(c, r.targetKeyId(), false, ctx);
-        authorize(caller, "kms:CreateAlias", k, grants(c, k.keyId()), Map.of(), List.of());
+        KeyRow k = resolveAuthorized(c, caller, "kms:CreateAlias", r.targetKeyId(), ctx);
         refusePendingDeletion(k);
         if (one(c, "SELECT alias_name FROM kms_alias WHERE alias_name = ?", r.aliasName()) != null) {
           throw new KmsException(KmsError.ALREADY_EXISTS, "An alias with the name " + aliasArn(r.aliasName()) + " already exists");
@@ -1580,8 +1535,7 @@ public final class KmsService implements AutoCloseable {
         if (target == null) {
           throw new KmsException(KmsError.NOT_FOUND, "Alias " + aliasArn(r.aliasName()) + " is not found.");
         }
-        KeyRow k = resolve(c, target, false, ctx);
-        authorize(caller, "kms:DeleteAlias", k, grants(c, k.keyId()), Map.of(), List.of());
+        KeyRow k = resolveAuthorized(c, caller, "kms:DeleteAlias", target, ctx);
         exec(c, "DELETE FROM kms_alias WHERE alias_name = ?", r.aliasName());
         return null;
       });
@@ -1600,26 +1554,16 @@ public final class KmsService implements AutoCloseable {
           keyFilter = k.keyId();
         }
         authorize(caller, "kms:ListAliases", null, List.of(), Map.of(), List.of());
-        List<AliasListEntry> out = new ArrayList<>();
-        boolean more = false;
         try (PreparedStatement st = c.prepareStatement("SELECT alias_name, target_key_id, created_ms, updated_ms FROM kms_alias WHERE alias_name > ?"
             + (keyFilter == null ? "" : " AND target_key_id = ?") + " ORDER BY alias_name")) {
           st.setString(1, after);
           if (keyFilter != null) {
             st.setString(2, keyFilter);
           }
-          try (ResultSet rs = st.executeQuery()) {
-            while (rs.next()) {
-              if (out.size() == limit) {
-                more = true;
-                break;
-              }
-              out.add(new AliasListEntry(rs.getString(1), aliasArn(rs.getString(1)), rs.getString(2),
-                  Instant.ofEpochMilli(rs.getLong(3)), Instant.ofEpochMilli(rs.getLong(4))));
-            }
-          }
+          Page<AliasListEntry> p = page(st, limit, rs -> new AliasListEntry(rs.getString(1), aliasArn(rs.getString(1)), rs.getString(2),
+              Instant.ofEpochMilli(rs.getLong(3)), Instant.ofEpochMilli(rs.getLong(4))));
+          return new ListAliasesResponse(p.items(), p.nextMarker(AliasListEntry::aliasName), p.more());
         }
-        return new ListAliasesResponse(out, more ? marker(out.get(out.size() - 1).aliasName()) : null, more);
       });
     });
   }
@@ -2102,6 +2046,36 @@ public final class KmsService implements AutoCloseable {
       throw validation("Limit must be between 1 and " + max);
     }
     return limit;
+  }
+
+  @FunctionalInterface
+  private interface RowReader<T> {
+    T read(ResultSet rs) throws SQLException;
+  }
+
+  /** One page of a listing: its entries, and whether a further entry exists past them. */
+  private record Page<T>(List<T> items, boolean more) {
+    /** The marker of the next page (the last entry's sort key), or null when this is the last page. */
+    String nextMarker(Function<T, String> sortKey) {
+      return more ? marker(sortKey.apply(items.get(items.size() - 1))) : null;
+    }
+  }
+
+  /**
+   * Reads at most {@code limit} rows of {@code st}; one row more says there is a next page (the
+   * queries are ordered by the marker's sort key, so the next page starts after the last entry).
+   */
+  private static <T> Page<T> page(PreparedStatement st, int limit, RowReader<T> reader) throws SQLException {
+    List<T> out = new ArrayList<>();
+    try (ResultSet rs = st.executeQuery()) {
+      while (rs.next()) {
+        if (out.size() == limit) {
+          return new Page<>(out, true);
+        }
+        out.add(reader.read(rs));
+      }
+    }
+    return new Page<>(out, false);
   }
 
   /** Markers are opaque to callers: the last key returned, base64url with a tag so a made-up one is refused. */
