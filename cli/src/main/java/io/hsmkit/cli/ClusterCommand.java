@@ -78,10 +78,9 @@ final class ClusterCommand implements Callable<Integer> {
         QuorumAuthorizer.Authorization auth = st.authorization(approval);
         if (auth == null) {
           if (!QuorumRules.approvalOptional(action, st.authorizer.policy())) {
-            StringBuilder cmd = new StringBuilder("hsmkit quorum token create --service token --operation " + action.operation());
-            action.arguments().forEach((k, v) -> cmd.append(" --arg ").append(k).append('=').append(v));
             throw new CliException("APPROVAL_REQUIRED: cluster " + action.operation() + " is a token action and the token quorum is "
-                + st.authorizer.policy().value(Service.TOKEN) + "; get it approved (" + cmd + " ...) and pass the token with --approval");
+                + st.authorizer.policy().value(Service.TOKEN) + "; get it approved (" + QuorumState.requestCommand(action)
+                + " ...) and pass the token with --approval");
           }
           return;
         }

@@ -175,11 +175,20 @@ final class QuorumState implements AutoCloseable {
   static String refusal(Action action, Path approval, QuorumException e) {
     StringBuilder sb = new StringBuilder("quorum: ").append(e.getMessage());
     if (approval == null) {
-      sb.append("; request approval with: hsmkit quorum token create --service ").append(action.service().wireName())
-          .append(" --operation ").append(action.operation());
-      action.arguments().forEach((k, v) -> sb.append(" --arg ").append(k).append('=').append(v));
-      sb.append(" --requester NAME --out TOKEN, then pass --approval TOKEN");
+      sb.append("; request approval with: ").append(requestCommand(action))
+          .append(" --requester NAME --out TOKEN, then pass --approval TOKEN");
     }
+    return sb.toString();
+  }
+
+  /**
+   * The start of the command that requests approval of {@code action} (service, operation and
+   * arguments, as the authorizer will compare them); callers add what else it needs.
+   */
+  static String requestCommand(Action action) {
+    StringBuilder sb = new StringBuilder("hsmkit quorum token create --service ").append(action.service().wireName())
+        .append(" --operation ").append(action.operation());
+    action.arguments().forEach((k, v) -> sb.append(" --arg ").append(k).append('=').append(v));
     return sb.toString();
   }
 
