@@ -1,27 +1,23 @@
 package io.hsmkit.pkcs11.cluster;
 
 import io.hsmkit.pkcs11.Pkcs11Module;
-import io.hsmkit.pkcs11.session.Pin;
 import io.hsmkit.pkcs11.session.TokenSelector;
+import io.hsmkit.pkcs11.testing.ClusterTokens;
 import io.hsmkit.pkcs11.testing.FaultShim;
 import io.hsmkit.pkcs11.testing.TestToken;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * Three fresh SoftHSM2 tokens in one token directory (SoftHSM2 reads one SOFTHSM2_CONF per
- * process): members "a" and "b" through libsofthsm2.so, member "c" through the fault shim. The
- * cluster wrapping key is made on a and given to b and c by {@link ClusterAdmin} (SO sessions,
- * ECDH), before any user logs in.
+ * The three clustered tokens of {@link ClusterTokens} as binding members: "a" and "b" through
+ * libsofthsm2.so, "c" through the fault shim.
  */
 final class ClusterFixture implements AutoCloseable {
   static final byte[] P256 = ClusterAdmin.P256;
 
+  private final ClusterTokens tokens;
   final TestToken token;
   final String[] labels;
   final FaultShim shim;
@@ -29,43 +25,16 @@ final class ClusterFixture implements AutoCloseable {
   final Pkcs11Module shimmed;
 
   ClusterFixture(String name) {
-    token = TestToken.create(name, name + "-a");
-    labels = new String[] {name + "-a", name + "-b", name + "-c"};
-    for (int i = 1; i < 3; i++) {
-      initToken(labels[i]);
-    }
-    shim = FaultShim.forLibrary(token.library());
-    direct = Pkcs11Module.open(token.library());
+    tokens = new ClusterTokens(name);
+    token = tokens.token;
+    labels = tokens.labels;
+    shim = tokens.shim;
+    direct = tokens.direct;
     shimmed = Pkcs11Module.open(FaultShim.path());
-    try (ClusterAdmin.SoToken a = so(0); ClusterAdmin.SoToken b = so(1); ClusterAdmin.SoToken c = so(2)) {
-      ClusterAdmin.initialize(a);
-      ClusterAdmin.join(a, b);
-      ClusterAdmin.join(b, c); // the second member passes the key on: any member can
-    }
-  }
-
-  /** A further token in the same directory, with the same PINs (softhsm2-util, as make-token.sh does). */
-  private void initToken(String label) {
-    ProcessBuilder pb = new ProcessBuilder("softhsm2-util", "--init-token", "--free", "--label", label,
-        "--so-pin", new String(token.soPin()), "--pin", new String(token.userPin()));
-    pb.environment().put("SOFTHSM2_CONF", token.conf());
-    pb.redirectErrorStream(true);
-    try {
-      Process p = pb.start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException("softhsm2-util --init-token failed: " + out);
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot run softhsm2-util: run `bash softhsm-config/install.sh`", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 
   ClusterAdmin.SoToken so(int i) {
-    return new ClusterAdmin.SoToken(direct, TokenSelector.label(labels[i]), Pin.of(token.soPin()));
+    return tokens.so(i);
   }
 
   MemberConfig member(int i) {
@@ -86,19 +55,14 @@ final class ClusterFixture implements AutoCloseable {
   }
 
   static void await(String what, Duration limit, BooleanSupplier cond) throws InterruptedException {
-    long end = System.nanoTime() + limit.toNanos();
-    while (!cond.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("timed out after " + limit.toMillis() + " ms waiting for " + what);
-      }
-      Thread.sleep(10);
-    }
+    ClusterTokens.await(what, limit, cond);
   }
 
   @Override
   public void close() {
+    // As before: the rules cleared before the shim's module closes (clearing again in tokens.close() is harmless).
     shim.clear();
     shimmed.close();
-    direct.close();
+    tokens.close();
   }
 }

@@ -9,18 +9,16 @@ import io.hsmkit.pkcs11.constants.CKA;
 import io.hsmkit.pkcs11.constants.CKR;
 import io.hsmkit.pkcs11.constants.CKU;
 import io.hsmkit.pkcs11.raw.Attribute;
-import io.hsmkit.pkcs11.session.Pin;
 import io.hsmkit.pkcs11.session.TokenSelector;
+import io.hsmkit.pkcs11.testing.ClusterTokens;
 import io.hsmkit.pkcs11.testing.FaultShim;
 import io.hsmkit.pkcs11.testing.TestToken;
 import io.hsmkit.provider.HsmKitProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -28,11 +26,12 @@ import java.util.function.BooleanSupplier;
  * process) made into a cluster, and an HsmKit configuration {@code cluster = <cluster file>} for
  * them: members "a" and "b" through libsofthsm2.so, member "c" through the fault shim. The cluster
  * wrapping key is made on a and given to b and c by {@link ClusterAdmin} (SO sessions, ECDH)
- * before any user logs in. The user PIN is in a 0600 file the cluster file names.
+ * before any user logs in ({@link ClusterTokens}, shared with the binding's cluster tests). The user PIN is in a 0600 file the cluster file names.
  */
 public final class ClusterProviderFixture implements AutoCloseable {
   public static final String[] MEMBERS = {"a", "b", "c"};
 
+  private final ClusterTokens tokens;
   public final TestToken token;
   public final String[] labels;
   public final FaultShim shim;
@@ -42,18 +41,11 @@ public final class ClusterProviderFixture implements AutoCloseable {
 
   /** {@code members}: how many of a, b, c the cluster file lists (c, behind the shim, is the last). */
   private ClusterProviderFixture(String name, String[] memberNames, String clusterExtra, String... extra) {
-    token = TestToken.create(name, name + "-a");
-    labels = new String[] {name + "-a", name + "-b", name + "-c"};
-    for (int i = 1; i < 3; i++) {
-      initToken(labels[i]);
-    }
-    shim = FaultShim.forLibrary(token.library());
-    direct = Pkcs11Module.open(token.library());
-    try (ClusterAdmin.SoToken a = so(0); ClusterAdmin.SoToken b = so(1); ClusterAdmin.SoToken c = so(2)) {
-      ClusterAdmin.initialize(a);
-      ClusterAdmin.join(a, b);
-      ClusterAdmin.join(b, c);
-    }
+    tokens = new ClusterTokens(name);
+    token = tokens.token;
+    labels = tokens.labels;
+    shim = tokens.shim;
+    direct = tokens.direct;
     Path dir = TestToken.buildDir().resolve("tokens").resolve(name);
     try {
       Files.createDirectories(dir);
@@ -96,30 +88,6 @@ public final class ClusterProviderFixture implements AutoCloseable {
     return new HsmKitProvider(configFile.toString());
   }
 
-  /** A further token in the same directory, with the same PINs (softhsm2-util, as make-token.sh does). */
-  private void initToken(String label) {
-    ProcessBuilder pb = new ProcessBuilder("softhsm2-util", "--init-token", "--free", "--label", label,
-        "--so-pin", new String(token.soPin()), "--pin", new String(token.userPin()));
-    pb.environment().put("SOFTHSM2_CONF", token.conf());
-    pb.redirectErrorStream(true);
-    try {
-      Process p = pb.start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException("softhsm2-util --init-token failed: " + out);
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot run softhsm2-util: run `bash softhsm-config/install.sh`", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private ClusterAdmin.SoToken so(int i) {
-    return new ClusterAdmin.SoToken(direct, TokenSelector.label(labels[i]), Pin.of(token.soPin()));
-  }
-
   /**
    * The number of objects with CKA_ID {@code id} on member {@code i} (0 = a), read directly from
    * its token, not through the cluster. Logs the user in when the application is not (the login
@@ -149,18 +117,11 @@ public final class ClusterProviderFixture implements AutoCloseable {
   }
 
   public static void await(String what, Duration limit, BooleanSupplier cond) throws InterruptedException {
-    long end = System.nanoTime() + limit.toNanos();
-    while (!cond.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("timed out after " + limit.toMillis() + " ms waiting for " + what);
-      }
-      Thread.sleep(10);
-    }
+    ClusterTokens.await(what, limit, cond);
   }
 
   @Override
   public void close() {
-    shim.clear();
-    direct.close();
+    tokens.close();
   }
 }
