@@ -43,14 +43,11 @@ final class TokenCommand implements Callable<Integer> {
     return ExitCode.USAGE;
   }
 
-  @Command(name = "init", mixinStandardHelpOptions = true,
-      description = {
-        "Initialise a token: C_InitToken with the SO PIN, then C_InitPIN with the user PIN.",
-        "Takes the first uninitialised token; re-initialising the token LABEL (which erases every object in it) needs --force."
-      })
-  static final class Init implements Callable<Integer> {
-    @Spec CommandSpec spec;
-
+  /**
+   * {@code --label} and {@code --library}: the token a verb works on, named as softhsm2-util names it
+   * (these verbs run before or beside an HsmKit configuration, so they do not read one).
+   */
+  abstract static class TokenTarget {
     @Option(names = "--label", paramLabel = "LABEL", defaultValue = "${env:HSMKIT_TOKEN_LABEL}",
         description = "The token's label (default: $HSMKIT_TOKEN_LABEL).")
     String label;
@@ -58,6 +55,28 @@ final class TokenCommand implements Callable<Integer> {
     @Option(names = "--library", paramLabel = "PATH", defaultValue = "${env:HSMKIT_PKCS11_LIBRARY:-" + InfoCommand.DEFAULT_LIBRARY + "}",
         description = "PKCS#11 library (default: $HSMKIT_PKCS11_LIBRARY, else " + InfoCommand.DEFAULT_LIBRARY + ").")
     String library;
+
+    /** A usage error without a label: picocli prints the usage with it. */
+    void requireLabel(CommandSpec spec) {
+      if (label == null || label.isBlank()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "give --label (or set HSMKIT_TOKEN_LABEL)");
+      }
+    }
+
+    void requireLibrary() {
+      if (!Files.exists(Path.of(library))) {
+        throw new CliException("no PKCS#11 library at " + library + ": run `bash softhsm-config/install.sh`, or give --library");
+      }
+    }
+  }
+
+  @Command(name = "init", mixinStandardHelpOptions = true,
+      description = {
+        "Initialise a token: C_InitToken with the SO PIN, then C_InitPIN with the user PIN.",
+        "Takes the first uninitialised token; re-initialising the token LABEL (which erases every object in it) needs --force."
+      })
+  static final class Init extends TokenTarget implements Callable<Integer> {
+    @Spec CommandSpec spec;
 
     @Option(names = "--so-pin-file", paramLabel = "FILE", description = "File holding the SO PIN (default: $HSMKIT_SO_PIN).")
     Path soPinFile;
@@ -82,15 +101,11 @@ final class TokenCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      if (label == null || label.isBlank()) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give --label (or set HSMKIT_TOKEN_LABEL)");
-      }
+      requireLabel(spec);
       if (label.getBytes(StandardCharsets.UTF_8).length > 32) {
         throw new CommandLine.ParameterException(spec.commandLine(), "a token label is at most 32 bytes: " + label);
       }
-      if (!Files.exists(Path.of(library))) {
-        throw new CliException("no PKCS#11 library at " + library + ": run `bash softhsm-config/install.sh`, or give --library");
-      }
+      requireLibrary();
       long slotId;
       boolean reinitialised;
       try (Pin so = pin(soPinFile, "HSMKIT_SO_PIN", "--so-pin-file", "SO PIN");
@@ -221,16 +236,8 @@ final class TokenCommand implements Callable<Integer> {
         "A user action (user/change-pin label=LABEL role=user by=user|so): with the token's quorum value for user above 1",
         "it needs --approval TOKEN. The token's current user PIN (--pin-file) is needed either way, to read its quorum state."
       })
-  static final class ChangePin implements Callable<Integer> {
+  static final class ChangePin extends TokenTarget implements Callable<Integer> {
     @Spec CommandSpec spec;
-
-    @Option(names = "--label", paramLabel = "LABEL", defaultValue = "${env:HSMKIT_TOKEN_LABEL}",
-        description = "The token's label (default: $HSMKIT_TOKEN_LABEL).")
-    String label;
-
-    @Option(names = "--library", paramLabel = "PATH", defaultValue = "${env:HSMKIT_PKCS11_LIBRARY:-" + InfoCommand.DEFAULT_LIBRARY + "}",
-        description = "PKCS#11 library (default: $HSMKIT_PKCS11_LIBRARY, else " + InfoCommand.DEFAULT_LIBRARY + ").")
-    String library;
 
     @Option(names = "--pin-file", paramLabel = "FILE", description = "File holding the current user PIN (default: $HSMKIT_USER_PIN).")
     Path pinFile;
@@ -253,15 +260,11 @@ final class TokenCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      if (label == null || label.isBlank()) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give --label (or set HSMKIT_TOKEN_LABEL)");
-      }
+      requireLabel(spec);
       if (soPinFile != null && !reset) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--so-pin-file is for --reset");
       }
-      if (!Files.exists(Path.of(library))) {
-        throw new CliException("no PKCS#11 library at " + library + ": run `bash softhsm-config/install.sh`, or give --library");
-      }
+      requireLibrary();
       if (pinFile == null && System.getenv("HSMKIT_USER_PIN") == null) {
         throw new CliException("no current user PIN: give --pin-file FILE, or run through ./hsmkit (which sets HSMKIT_USER_PIN); "
             + "it is needed to read the token's quorum state" + (reset ? " even for --reset" : ""));
