@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Mixin;
@@ -123,6 +124,24 @@ final class ClusterCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * The frame of the SO verbs: the SO PINs of {@code members} are checked and the quorum asked
+   * before any token is touched; then {@code work} runs, and the modules it opened (through
+   * {@link #so}) are closed however it ends; its failures are explained.
+   */
+  static void asSo(ClusterConfigFile f, List<MemberConfig> members, QuorumOptions quorum, Action action, Consumer<List<Pkcs11Module>> work) {
+    requireSoPins(f, members);
+    quorum.authorize(action);
+    List<Pkcs11Module> opened = new ArrayList<>();
+    try {
+      work.accept(opened);
+    } catch (RuntimeException e) {
+      throw explain(e);
+    } finally {
+      closeAll(opened);
+    }
+  }
+
   static MemberConfig member(ClusterConfigFile f, String name) {
     return f.config().members().stream().filter(m -> m.name().equals(name)).findFirst()
         .orElseThrow(() -> new CliException("no member " + name + " in the cluster file"));
@@ -154,11 +173,8 @@ final class ClusterCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       ClusterConfigFile f = config.read();
-      requireSoPins(f, f.config().members());
-      quorum.authorize(Action.of(Service.TOKEN, "cluster-init", describe(f)));
-      List<Pkcs11Module> opened = new ArrayList<>();
-      try {
-        List<MemberConfig> ms = f.config().members();
+      List<MemberConfig> ms = f.config().members();
+      asSo(f, ms, quorum, Action.of(Service.TOKEN, "cluster-init", describe(f)), opened -> {
         try (ClusterAdmin.SoToken first = so(f, ms.get(0), opened)) {
           ClusterAdmin.initialize(first);
           QuorumCommand.println(spec, "member " + ms.get(0).name() + ": cluster wrapping key made");
@@ -169,11 +185,7 @@ final class ClusterCommand implements Callable<Integer> {
             QuorumCommand.println(spec, "member " + m.name() + ": joined (cluster wrapping key received from " + ms.get(0).name() + " by ECDH)");
           }
         }
-      } catch (RuntimeException e) {
-        throw explain(e);
-      } finally {
-        closeAll(opened);
-      }
+      });
       return ExitCode.OK;
     }
   }
@@ -201,16 +213,11 @@ final class ClusterCommand implements Callable<Integer> {
       Map<String, String> args = new LinkedHashMap<>();
       args.put("member", name);
       args.put("from", source.name());
-      requireSoPins(f, List.of(source, target));
-      quorum.authorize(Action.of(Service.TOKEN, "cluster-add", args));
-      List<Pkcs11Module> opened = new ArrayList<>();
-      try (ClusterAdmin.SoToken s = so(f, source, opened); ClusterAdmin.SoToken t = so(f, target, opened)) {
-        ClusterAdmin.join(s, t);
-      } catch (RuntimeException e) {
-        throw explain(e);
-      } finally {
-        closeAll(opened);
-      }
+      asSo(f, List.of(source, target), quorum, Action.of(Service.TOKEN, "cluster-add", args), opened -> {
+        try (ClusterAdmin.SoToken s = so(f, source, opened); ClusterAdmin.SoToken t = so(f, target, opened)) {
+          ClusterAdmin.join(s, t);
+        }
+      });
       QuorumCommand.println(spec, "member " + name + ": joined (cluster wrapping key received from " + source.name() + " by ECDH); run hsmkit cluster sync");
       return ExitCode.OK;
     }
@@ -232,16 +239,11 @@ final class ClusterCommand implements Callable<Integer> {
       MemberConfig target = member(f, name);
       Map<String, String> args = new LinkedHashMap<>();
       args.put("member", name);
-      requireSoPins(f, List.of(target));
-      quorum.authorize(Action.of(Service.TOKEN, "cluster-remove", args));
-      List<Pkcs11Module> opened = new ArrayList<>();
-      try (ClusterAdmin.SoToken t = so(f, target, opened)) {
-        ClusterAdmin.leave(t);
-      } catch (RuntimeException e) {
-        throw explain(e);
-      } finally {
-        closeAll(opened);
-      }
+      asSo(f, List.of(target), quorum, Action.of(Service.TOKEN, "cluster-remove", args), opened -> {
+        try (ClusterAdmin.SoToken t = so(f, target, opened)) {
+          ClusterAdmin.leave(t);
+        }
+      });
       QuorumCommand.println(spec, "member " + name + ": cluster wrapping key destroyed; its replicated keys can no longer leave it");
       return ExitCode.OK;
     }
