@@ -38,6 +38,7 @@ public enum KmsError {
   KMS_INVALID_STATE("KMSInvalidStateException", 400),
   LIMIT_EXCEEDED("LimitExceededException", 400),
   MALFORMED_POLICY_DOCUMENT("MalformedPolicyDocumentException", 400),
+  NOT_AUTHORIZED("NotAuthorizedException", 400),
   NOT_FOUND("NotFoundException", 400),
   TAG("TagException", 400),
   UNSUPPORTED_OPERATION("UnsupportedOperationException", 400),

@@ -1,0 +1,11 @@
+package io.hsmkit.kms.api;
+
+import java.util.List;
+import java.util.Map;
+
+/** AWS KMS GenerateDataKeyPair request; component names are AWS's member names with the first letter in lower case. */
+public record GenerateDataKeyPairRequest(
+    Map<String, String> encryptionContext,
+    String keyId,
+    String keyPairSpec,
+    List<String> grantTokens) {}

@@ -1,0 +1,25 @@
+package io.hsmkit.kms.api;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** AWS KMS VerifyMac request; component names are AWS's member names with the first letter in lower case. */
+public record VerifyMacRequest(
+    byte[] message,
+    String keyId,
+    String macAlgorithm,
+    byte[] mac,
+    List<String> grantTokens) {
+  /** Byte arrays are shown by length only, so a plaintext never reaches a log. */
+  @Override
+  public String toString() {
+    return "VerifyMacRequest[" + "message=" + (message == null ? "null" : "[" + message.length + " bytes]") + ", " + "keyId=" + keyId + ", " + "macAlgorithm=" + macAlgorithm + ", " + "mac=" + (mac == null ? "null" : "[" + mac.length + " bytes]") + ", " + "grantTokens=" + grantTokens + "]";
+  }
+
+  /** Overwrites the message bytes with zeros, once the caller is done with them. */
+  public void wipe() {
+    if (message != null) {
+      Arrays.fill(message, (byte) 0);
+    }
+  }
+}

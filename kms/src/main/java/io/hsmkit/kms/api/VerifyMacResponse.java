@@ -1,0 +1,7 @@
+package io.hsmkit.kms.api;
+
+/** AWS KMS VerifyMac response; component names are AWS's member names with the first letter in lower case. */
+public record VerifyMacResponse(
+    String keyId,
+    boolean macValid,
+    String macAlgorithm) {}
