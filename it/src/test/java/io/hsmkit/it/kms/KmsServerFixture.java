@@ -40,10 +40,13 @@ final class KmsServerFixture implements AutoCloseable {
   final KmsServer server;
   final String rootAccessKeyId;
   final String rootSecret;
+  /** The HsmKit configuration file of the token (with its PIN file). */
+  final Path configFile;
   private final TrustManager[] trust;
 
-  private KmsServerFixture(TestToken token, KmsServer server, String rootAccessKeyId, String rootSecret) throws Exception {
+  private KmsServerFixture(TestToken token, KmsServer server, String rootAccessKeyId, String rootSecret, Path configFile) throws Exception {
     this.token = token;
+    this.configFile = configFile;
     this.server = server;
     this.rootAccessKeyId = rootAccessKeyId;
     this.rootSecret = rootSecret;
@@ -79,6 +82,7 @@ final class KmsServerFixture implements AutoCloseable {
     Path cfg = dir.resolve("hsmkit.cfg");
     Files.writeString(cfg, "library = " + t.library() + "\ntokenLabel = " + t.label() + "\npin = file:" + pin + "\nmaxSessions = 16\n");
     Path state = dir.resolve("state");
+    deleteTree(state); // a fresh database, as the token is fresh
     KmsServerConfig config = KmsServerConfig.of(cfg.toString(), state).withPort(0).withClusters(clusters);
     if (jdbcUrl != null) {
       config = config.withDatabase(jdbcUrl, "postgres", null);
@@ -87,7 +91,7 @@ final class KmsServerFixture implements AutoCloseable {
     }
     KmsServer server = KmsServer.start(tweak.apply(config));
     Principals.NewPrincipal first = server.firstPrincipal().orElseThrow();
-    return new KmsServerFixture(t, server, first.principal().accessKeyId(), new String(first.secretAccessKey()));
+    return new KmsServerFixture(t, server, first.principal().accessKeyId(), new String(first.secretAccessKey()), cfg);
   }
 
   URI uri() {
@@ -99,8 +103,13 @@ final class KmsServerFixture implements AutoCloseable {
   }
 
   KmsClient client(String accessKeyId, String secret) {
+    return clientOn(server.uri(), accessKeyId, secret);
+  }
+
+  /** A client of another node that trusts the same CA (the certificates live in the shared token). */
+  KmsClient clientOn(URI uri, String accessKeyId, String secret) {
     return KmsClient.builder()
-        .endpointOverride(server.uri())
+        .endpointOverride(uri)
         .region(Region.of(server.region()))
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId, secret)))
         .httpClientBuilder(Apache5HttpClient.builder().tlsTrustManagersProvider(() -> trust).maxConnections(64))
@@ -125,6 +134,17 @@ final class KmsServerFixture implements AutoCloseable {
     TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(ks);
     return tmf.getTrustManagers();
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   static void run(String softhsmConf, String... cmd) {
