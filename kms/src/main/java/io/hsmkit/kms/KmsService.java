@@ -168,7 +168,29 @@ public final class KmsService implements AutoCloseable {
   }
 
   private void record(Caller caller, String op, Object request, Object response, String errorCode, String errorMessage, Ctx ctx) {
-    audit.append(AuditEvents.event(clock.instant(), region, caller, op, request, response, errorCode, errorMessage, ctx.resources, accountId));
+    audit.append(AuditEvents.event(clock.instant(), region, caller, op, request, response, errorCode, errorMessage, ctx.resources, accountId,
+        REQUEST_ID.get()));
+  }
+
+  private static final ThreadLocal<String> REQUEST_ID = new ThreadLocal<>();
+
+  /**
+   * Runs {@code work} (calls of this service) on this thread with {@code requestId} as the audit
+   * records' {@code requestID}, so that the trail shows the {@code x-amzn-RequestId} the client got.
+   * The endpoint plugs it in as {@code ServiceOperations.of(kms).withRequestScope(KmsService::withRequestId)}.
+   */
+  public static <T> T withRequestId(String requestId, java.util.function.Supplier<T> work) {
+    String before = REQUEST_ID.get();
+    REQUEST_ID.set(requestId);
+    try {
+      return work.get();
+    } finally {
+      if (before == null) {
+        REQUEST_ID.remove();
+      } else {
+        REQUEST_ID.set(before);
+      }
+    }
   }
 
   private void authorize(Caller caller, String action, KeyRow k, List<Grant> grants, Map<String, String> context, List<String> grantTokens) {

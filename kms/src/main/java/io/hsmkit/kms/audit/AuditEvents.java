@@ -42,6 +42,12 @@ public final class AuditEvents {
    */
   public static ObjectNode event(Instant time, String region, Caller caller, String eventName, Object request,
       Object response, String errorCode, String errorMessage, List<Resource> resources, String recipientAccountId) {
+    return event(time, region, caller, eventName, request, response, errorCode, errorMessage, resources, recipientAccountId, null);
+  }
+
+  /** The same with the request id the caller was given ({@code x-amzn-RequestId}); null makes a fresh one. */
+  public static ObjectNode event(Instant time, String region, Caller caller, String eventName, Object request,
+      Object response, String errorCode, String errorMessage, List<Resource> resources, String recipientAccountId, String requestId) {
     ObjectNode e = JSON.createObjectNode();
     e.put("eventVersion", "1.08");
     ObjectNode id = e.putObject("userIdentity");
@@ -62,7 +68,7 @@ public final class AuditEvents {
     }
     e.set("requestParameters", redacted(request));
     e.set("responseElements", response == null ? e.nullNode() : redacted(response));
-    e.put("requestID", UUID.randomUUID().toString());
+    e.put("requestID", requestId != null ? requestId : UUID.randomUUID().toString());
     e.put("eventID", UUID.randomUUID().toString());
     e.put("readOnly", eventName.startsWith("Describe") || eventName.startsWith("List") || eventName.startsWith("Get"));
     ArrayNode rs = e.putArray("resources");

@@ -53,7 +53,8 @@ public final class AuditTrail {
     } catch (JsonProcessingException e) {
       throw new KmsException(KmsError.KMS_INTERNAL, "an audit record cannot be written as JSON", e);
     }
-    return db.inTransaction(c -> {
+    // READ COMMITTED: the head row's lock serialises appends; see Database.inTransaction(int, ...).
+    return db.inTransaction(Connection.TRANSACTION_READ_COMMITTED, c -> {
       long count;
       String head;
       try (PreparedStatement st = c.prepareStatement("SELECT record_count, head_hash FROM kms_audit_head WHERE single_row = 1 FOR UPDATE");

@@ -78,6 +78,17 @@ class AuditTrailTest {
 
   @ParameterizedTest
   @EnumSource(TestDatabases.Kind.class)
+  void theEndpointsRequestIdBecomesTheRecordsRequestId(TestDatabases.Kind kind) {
+    KmsFixture f = KmsFixture.create(kind);
+    io.hsmkit.kms.KmsService.withRequestId("req-1234", () -> f.kms.listKeys(f.caller, new ListKeysRequest(null, null)));
+    f.kms.listKeys(f.caller, new ListKeysRequest(null, null));
+    List<JsonNode> r = f.kms.auditTrail().records();
+    assertThat(r.get(0).get("requestID").asText()).isEqualTo("req-1234");
+    assertThat(r.get(1).get("requestID").asText()).isNotEqualTo("req-1234").isNotBlank();
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestDatabases.Kind.class)
   void anIntactTrailVerifies(TestDatabases.Kind kind) {
     KmsFixture f = withHistory(kind);
     AuditTrail.Verification v = f.kms.auditTrail().verify();
