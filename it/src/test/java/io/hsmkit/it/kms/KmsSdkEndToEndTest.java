@@ -420,7 +420,7 @@ class KmsSdkEndToEndTest {
         .isEqualTo(ConnectionStateType.DISCONNECTED);
     assertThat(errorOf(() -> kms.createKey(b -> b.customKeyStoreId(store).origin(OriginType.AWS_CLOUDHSM))))
         .isEqualTo("CustomKeyStoreInvalidStateException");
-    kms.connectCustomKeyStore(b -> b.customKeyStoreId(store));
+    String connectRequestId = kms.connectCustomKeyStore(b -> b.customKeyStoreId(store)).responseMetadata().requestId();
     assertThat(kms.describeCustomKeyStores(b -> b.customKeyStoreId(store)).customKeyStores().get(0).connectionState())
         .isEqualTo(ConnectionStateType.CONNECTED);
     String key = kms.createKey(b -> b.customKeyStoreId(store).origin(OriginType.AWS_CLOUDHSM)).keyMetadata().keyId();
@@ -436,7 +436,8 @@ class KmsSdkEndToEndTest {
     assertThat(kms.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(ct))).plaintext().asUtf8String()).isEqualTo("in the cluster");
     // Each custom key store call is in the service's audit trail, without the kmsuser password.
     List<JsonNode> records = fx.server.service().auditTrail().records();
-    assertThat(records).anyMatch(r -> r.path("eventName").asText().equals("ConnectCustomKeyStore"));
+    assertThat(records).anyMatch(r -> r.path("eventName").asText().equals("ConnectCustomKeyStore")
+        && r.path("requestID").asText().equals(connectRequestId));
     assertThat(records).anyMatch(r -> r.path("eventName").asText().equals("CreateCustomKeyStore") && r.path("errorCode").isMissingNode());
     assertThat(records.toString()).doesNotContain(KmsServerFixture.kmsuserPin("cks-a"));
   }
@@ -445,7 +446,9 @@ class KmsSdkEndToEndTest {
 
   @Test
   void everyRequestIsAnAuditRecordWithSourceIpAndUserAgent() {
-    String id = newKey();
+    var created = kms.createKey(b -> b.description("audited"));
+    String id = created.keyMetadata().keyId();
+    String requestId = created.responseMetadata().requestId();
     errorOf(() -> kms.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(new byte[60]))));
     AuditTrail trail = fx.server.service().auditTrail();
     List<JsonNode> records = trail.records();
@@ -454,6 +457,7 @@ class KmsSdkEndToEndTest {
     assertThat(create.path("sourceIPAddress").asText()).isEqualTo("127.0.0.1");
     assertThat(create.path("userAgent").asText()).contains("aws-sdk-java");
     assertThat(create.path("userIdentity").path("accessKeyId").asText()).isEqualTo(fx.rootAccessKeyId);
+    assertThat(create.path("requestID").asText()).as("the x-amzn-RequestId the SDK got").isEqualTo(requestId);
     assertThat(records).anyMatch(r -> r.path("eventName").asText().equals("Decrypt") && r.path("errorCode").asText().equals("InvalidCiphertextException"));
     assertThat(trail.verify().intact()).isTrue();
   }
