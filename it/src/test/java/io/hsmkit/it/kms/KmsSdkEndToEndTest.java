@@ -151,6 +151,9 @@ class KmsSdkEndToEndTest {
     assertThat(errorOf(() -> kms.createAlias(b -> b.aliasName("no-prefix").targetKeyId(a)))).isIn("ValidationException", "InvalidAliasNameException");
     assertThat(errorOf(() -> kms.createAlias(b -> b.aliasName("alias/it-app").targetKeyId(a)))).isEqualTo("AlreadyExistsException");
     assertThat(errorOf(() -> kms.updateAlias(b -> b.aliasName("alias/it-app").targetKeyId(other)))).isIn("ValidationException", "IncorrectKeyException");
+    String a2 = newKey();
+    kms.updateAlias(b -> b.aliasName("alias/it-app").targetKeyId(a2));
+    assertThat(kms.describeKey(b -> b.keyId("alias/it-app")).keyMetadata().keyId()).isEqualTo(a2);
     kms.deleteAlias(b -> b.aliasName("alias/it-app"));
     assertThat(errorOf(() -> kms.encrypt(b -> b.keyId("alias/it-app").plaintext(bytes("x"))))).isEqualTo("NotFoundException");
   }
@@ -318,6 +321,18 @@ class KmsSdkEndToEndTest {
         .expirationModel("KEY_MATERIAL_DOES_NOT_EXPIRE"));
     assertThat(kms.describeKey(b -> b.keyId(md.keyId())).keyMetadata().keyState()).isEqualTo(KeyState.ENABLED);
     byte[] ct = kms.encrypt(b -> b.keyId(md.keyId()).plaintext(bytes("byok"))).ciphertextBlob().asByteArray();
+    assertThat(kms.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(ct))).plaintext().asUtf8String()).isEqualTo("byok");
+    kms.deleteImportedKeyMaterial(b -> b.keyId(md.keyId()));
+    assertThat(kms.describeKey(b -> b.keyId(md.keyId())).keyMetadata().keyState()).isEqualTo(KeyState.PENDING_IMPORT);
+    assertThat(errorOf(() -> kms.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(ct))))).isEqualTo("KMSInvalidStateException");
+    // The same material again (a fresh import token): the old ciphertext decrypts again.
+    var params2 = kms.getParametersForImport(b -> b.keyId(md.keyId()).wrappingAlgorithm(AlgorithmSpec.RSAES_OAEP_SHA_1).wrappingKeySpec(WrappingKeySpec.RSA_2048));
+    Cipher c2 = Cipher.getInstance("RSA/ECB/OAEPPadding");
+    c2.init(Cipher.ENCRYPT_MODE, KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(params2.publicKey().asByteArray())),
+        new OAEPParameterSpec("SHA-1", "MGF1", MGF1ParameterSpec.SHA1, PSource.PSpecified.DEFAULT));
+    byte[] wrapped2 = c2.doFinal(material);
+    kms.importKeyMaterial(b -> b.keyId(md.keyId()).importToken(params2.importToken()).encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped2))
+        .expirationModel("KEY_MATERIAL_DOES_NOT_EXPIRE"));
     assertThat(kms.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(ct))).plaintext().asUtf8String()).isEqualTo("byok");
     assertThat(errorOf(() -> kms.importKeyMaterial(b -> b.keyId(md.keyId()).importToken(bytes("forged"))
         .encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped)).expirationModel("KEY_MATERIAL_DOES_NOT_EXPIRE"))))
