@@ -15,6 +15,8 @@ import org.junit.jupiter.api.TestInstance;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.cryptography.materialproviders.IKeyring;
 import software.amazon.cryptography.materialproviders.MaterialProviders;
+import software.amazon.cryptography.materialproviders.model.AwsCryptographicMaterialProvidersException;
+import software.amazon.cryptography.materialproviders.model.CollectionOfErrors;
 import software.amazon.cryptography.materialproviders.model.CreateAwsKmsKeyringInput;
 import software.amazon.cryptography.materialproviders.model.MaterialProvidersConfig;
 
@@ -70,7 +72,9 @@ class KmsEncryptionSdkTest {
     String arn = kms.createKey(b -> b.description("esdk a")).keyMetadata().arn();
     String other = kms.createKey(b -> b.description("esdk b")).keyMetadata().arn();
     byte[] message = crypto.encryptData(keyring(arn), "only for a".getBytes(StandardCharsets.UTF_8), Map.of("k", "v")).getResult();
-    assertThatThrownBy(() -> crypto.decryptData(keyring(other), message)).isInstanceOf(RuntimeException.class);
+    // The keyring finds no encrypted data key of its own ARN in the message: it never asks KMS with another key.
+    assertThatThrownBy(() -> crypto.decryptData(keyring(other), message)).isInstanceOf(AwsCryptographicMaterialProvidersException.class)
+        .hasMessageContaining("No Encrypted Data Keys found to match");
   }
 
   @Test
@@ -78,7 +82,9 @@ class KmsEncryptionSdkTest {
     var md = kms.createKey(b -> b.description("esdk disabled")).keyMetadata();
     byte[] message = crypto.encryptData(keyring(md.arn()), "x".getBytes(StandardCharsets.UTF_8), Map.of()).getResult();
     kms.disableKey(b -> b.keyId(md.keyId()));
-    assertThatThrownBy(() -> crypto.decryptData(keyring(md.arn()), message)).isInstanceOf(RuntimeException.class);
+    // The keyring asks KMS, which answers DisabledException.
+    assertThatThrownBy(() -> crypto.decryptData(keyring(md.arn()), message)).isInstanceOf(CollectionOfErrors.class)
+        .satisfies(e -> assertThat(((CollectionOfErrors) e).list().toString()).contains("DisabledException"));
     kms.enableKey(b -> b.keyId(md.keyId()));
     assertThat(crypto.decryptData(keyring(md.arn()), message).getResult()).isEqualTo("x".getBytes(StandardCharsets.UTF_8));
   }
