@@ -111,7 +111,14 @@ public final class KmsServer implements AutoCloseable {
 
       Principals.NewPrincipal first = null;
       if (principals.list().isEmpty()) {
-        first = new Principals(db, provider, null, config.clock()).createAccountRoot(config.accountId(), null);
+        try {
+          first = new Principals(db, provider, null, config.clock()).createAccountRoot(config.accountId(), null);
+        } catch (io.hsmkit.kms.KmsException e) {
+          // Another node on the same database made it first: its start printed the secret.
+          if (e.error() != io.hsmkit.kms.KmsError.ALREADY_EXISTS) {
+            throw e;
+          }
+        }
       }
 
       SigV4Verifier verifier = new SigV4Verifier(principals, config.region(), config.clock());
