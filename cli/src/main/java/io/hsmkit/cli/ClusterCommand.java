@@ -70,7 +70,7 @@ final class ClusterCommand implements Callable<Integer> {
     @Option(names = "--approval", paramLabel = "TOKEN", description = "An approved token for this action (hsmkit quorum token request/approve).")
     Path approval;
 
-    @Option(names = "--state", paramLabel = "DIR", description = "Quorum state directory (default $HSMKIT_HOME/quorum, else ~/.hsmkit/quorum).")
+    @Option(names = "--state", paramLabel = "DIR", description = "Quorum state directory (file store; default: the quorum state on the embedded token, as for hsmkit quorum).")
     Path state;
 
     /** Runs the quorum check for {@code action}: the approval is consumed; without one, the token quorum must be 1. */

@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
       "hsmkit: a PKCS#11 client for the JVM that keeps keys in an HSM.",
       "./hsmkit at the project root sets up an embedded SoftHSM2 token on first use."
     },
-    subcommands = {InfoCommand.class, TokenCommand.class, KeysCommand.class, CertsCommand.class, JarCommand.class, QuorumCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {ServeCommand.class, InfoCommand.class, TokenCommand.class, KeysCommand.class, CertsCommand.class, JarCommand.class, QuorumCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success",

@@ -1,0 +1,163 @@
+package io.hsmkit.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+
+/**
+ * {@code hsmkit serve} in a child JVM, as a person runs it: its stdout is nothing but export
+ * lines, which bash evals before running a plain AWS SDK program (no endpoint, region or key in
+ * its code) that calls GenerateRandom and CreateKey. Later starts on the same state print no secret
+ * (or a new admin's with --new-principal), and wrong command lines fail with one error line.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ServeCommandTest {
+  final Cli cli = new Cli("serve-command", "serve");
+  final Path state = fresh(cli.dir.resolve("kms-state"));
+  final List<Process> started = new ArrayList<>();
+
+  /** The directory, emptied: a test class starts on a fresh database as on a fresh machine. */
+  static Path fresh(Path dir) {
+    try {
+      if (Files.exists(dir)) {
+        try (var walk = Files.walk(dir)) {
+          for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.delete(p);
+          }
+        }
+      }
+      return dir;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** A running serve: its child process and the stdout lines it printed once it listened. */
+  record Served(Process process, List<String> exports, String err) {}
+
+  Served serve(String... extra) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.hsmkit.cli.HsmkitCommand", "serve", "--config", cli.config.toString(),
+        "--port", "0", "--state-dir", state.toString()));
+    cmd.addAll(List.of(extra));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("SOFTHSM2_CONF", cli.token.conf());
+    pb.redirectError(cli.dir.resolve("serve-" + started.size() + ".err").toFile());
+    Process p = pb.start();
+    started.add(p);
+    List<String> lines = new ArrayList<>();
+    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    // The CA bundle line comes last: when it is there, the server listens.
+    while ((line = r.readLine()) != null) {
+      lines.add(line);
+      if (line.startsWith("export AWS_CA_BUNDLE=")) {
+        break;
+      }
+    }
+    String err = Files.readString(cli.dir.resolve("serve-" + (started.size() - 1) + ".err"));
+    assertThat(line).as("serve printed %s, stderr %s", lines, err).isNotNull();
+    return new Served(p, lines, err);
+  }
+
+  void stop(Served s) throws Exception {
+    s.process().destroy(); // SIGTERM: the shutdown hook closes the server
+    assertThat(s.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+  }
+
+  /** bash evals the exports, then runs the plain SDK program with the CA's trust store. */
+  String evalAndCall(List<String> exports) throws Exception {
+    Path env = Files.write(cli.dir.resolve("serve.env"), exports);
+    Path trust = state.resolve("ca.p12");
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", "eval \"$(cat \"$1\")\"; exec \"$2\" -Djavax.net.ssl.trustStore=\"$3\" "
+        + "-Djavax.net.ssl.trustStorePassword=changeit -cp \"$4\" io.hsmkit.cli.PlainKmsProgram",
+        "sh", env.toString(), Path.of(System.getProperty("java.home"), "bin", "java").toString(), trust.toString(),
+        System.getProperty("java.class.path")).redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
+    pb.environment().put("AWS_CONFIG_FILE", cli.dir.resolve("no-aws-config").toString());
+    pb.environment().put("AWS_SHARED_CREDENTIALS_FILE", cli.dir.resolve("no-aws-credentials").toString());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    return out;
+  }
+
+  /** The value of {@code name}, without the shell's single quotes. */
+  static String value(List<String> exports, String name) {
+    return exports.stream().filter(l -> l.startsWith("export " + name + "=")).map(l -> l.substring(("export " + name + "=").length()))
+        .map(v -> v.startsWith("'") && v.endsWith("'") ? v.substring(1, v.length() - 1) : v).findFirst().orElse(null);
+  }
+
+  @Test
+  @Order(1)
+  void firstStartPrintsTheEnvironmentAndAPlainSdkProgramCallsIt() throws Exception {
+    Served s = serve();
+    try {
+      assertThat(s.exports()).allMatch(l -> l.startsWith("export AWS_"));
+      assertThat(s.exports()).extracting(l -> l.substring(7, l.indexOf('='))).containsExactly("AWS_ENDPOINT_URL_KMS", "AWS_REGION",
+          "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CA_BUNDLE");
+      assertThat(value(s.exports(), "AWS_ENDPOINT_URL_KMS")).startsWith("https://localhost:");
+      assertThat(value(s.exports(), "AWS_REGION")).isEqualTo("us-east-1");
+      assertThat(s.err()).contains("first start").doesNotContain(value(s.exports(), "AWS_SECRET_ACCESS_KEY"));
+      String out = evalAndCall(s.exports());
+      assertThat(out).contains("random bytes: 24").contains("key: ");
+    } finally {
+      stop(s);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void laterStartsPrintNoSecretAndNewPrincipalMakesAWorkingPair() throws Exception {
+    Served again = serve();
+    try {
+      assertThat(value(again.exports(), "AWS_SECRET_ACCESS_KEY")).isNull();
+      assertThat(value(again.exports(), "AWS_ACCESS_KEY_ID")).isNotBlank();
+    } finally {
+      stop(again);
+    }
+    String err = Files.readString(cli.dir.resolve("serve-" + (started.size() - 1) + ".err"));
+    assertThat(err).contains("was printed at the first start");
+
+    Served admin = serve("--new-principal", "ops");
+    try {
+      assertThat(value(admin.exports(), "AWS_SECRET_ACCESS_KEY")).isNotBlank();
+      assertThat(evalAndCall(admin.exports())).contains("random bytes: 24");
+    } finally {
+      stop(admin);
+    }
+  }
+
+  @Test
+  @Order(3)
+  void wrongCommandLinesFailWithOneLine() {
+    Cli.run("serve", "--config", cli.config.toString(), "--http", "--bind", "0.0.0.0", "--state-dir", state.toString())
+        .fails("plain HTTP is served on a loopback address only");
+    Cli.run("serve", "--config", cli.config.toString(), "--region", "nowhere", "--state-dir", state.toString())
+        .fails("a region looks like us-east-1");
+    Cli.run("serve", "--config", cli.dir.resolve("missing.cfg").toString()).fails("cannot read the configuration");
+  }
+
+  @AfterAll
+  void cleanup() throws IOException {
+    for (Process p : started) {
+      p.destroyForcibly();
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package io.hsmkit.kms.server;
+
+import io.hsmkit.kms.KmsError;
+import io.hsmkit.kms.KmsException;
+import io.hsmkit.kms.access.AccessControl;
+import io.hsmkit.kms.access.AccessRequest;
+import io.hsmkit.kms.access.PolicyAccessControl;
+import io.hsmkit.kms.store.Database;
+import io.hsmkit.quorum.Action;
+import io.hsmkit.quorum.QuorumAuthorizer;
+import io.hsmkit.quorum.QuorumException;
+import io.hsmkit.quorum.Service;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The access control the server hands the KMS service: {@link PolicyAccessControl} (key policy,
+ * identity policy, grants; Deny wins), plus two things the parts leave to the wiring.
+ *
+ * <ul>
+ *   <li><b>Grant tokens.</b> The core issues a grant token as an opaque random string stored with
+ *       the grant row, and a grant is effective as soon as CreateGrant commits (it is in
+ *       {@link AccessRequest#grants()} at once). So a token adds no grant here: each one must name
+ *       a grant the database holds (else InvalidGrantTokenException, as AWS answers a token it
+ *       cannot read), and it is then dropped before {@link PolicyAccessControl} decides (which
+ *       would otherwise try to verify it as its own MAC'd token format).
+ *   <li><b>Quorum guards.</b> With a {@link QuorumAuthorizer}, ScheduleKeyDeletion, PutKeyPolicy and
+ *       ImportKeyMaterial ({@code key-management}) pass only where its value asks for no approval
+ *       (value 1). The KMS wire protocol has no member to carry an approval token, so where the
+ *       value is above 1 these actions are refused with AccessDeniedException naming how many
+ *       approvals are missing; an operator does them out of band.
+ * </ul>
+ */
+public final class ServerAccessControl implements AccessControl {
+  /** The KMS actions the {@code key-management} quorum value guards. */
+  public static final Set<String> KEY_MANAGEMENT_ACTIONS = Set.of("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:ImportKeyMaterial");
+
+  private final PolicyAccessControl policies;
+  private final Database db;
+  private final QuorumAuthorizer quorum;
+
+  /** @param quorum null when no quorum is configured (no guard beyond the policies) */
+  public ServerAccessControl(PolicyAccessControl policies, Database db, QuorumAuthorizer quorum) {
+    this.policies = Objects.requireNonNull(policies, "policies");
+    this.db = Objects.requireNonNull(db, "db");
+    this.quorum = quorum;
+  }
+
+  /** The policy evaluation underneath (for identity-only checks of the custom key store operations). */
+  public PolicyAccessControl policies() {
+    return policies;
+  }
+
+  @Override
+  public void check(AccessRequest request) {
+    List<String> tokens = request.grantTokens();
+    if (!tokens.isEmpty()) {
+      if (tokens.size() > PolicyAccessControl.MAX_GRANT_TOKENS) {
+        throw new KmsException(KmsError.VALIDATION, "1 validation error detected: Value at 'grantTokens' failed to satisfy constraint: "
+            + "Member must have length less than or equal to " + PolicyAccessControl.MAX_GRANT_TOKENS);
+      }
+      for (String t : tokens) {
+        if (t == null || t.isEmpty() || t.length() > 8192 || !known(t)) {
+          throw new KmsException(KmsError.INVALID_GRANT_TOKEN, "The grant token is not valid");
+        }
+      }
+      request = new AccessRequest(request.caller(), request.action(), request.keyArn(), request.keyPolicyJson(), request.grants(),
+          request.encryptionContext(), List.of());
+    }
+    policies.check(request);
+    if (request.keyArn() != null && KEY_MANAGEMENT_ACTIONS.contains(request.action())) {
+      guard(Action.of(Service.KEY_MANAGEMENT, request.action().substring(4), Map.of("key", request.keyArn())));
+    }
+  }
+
+  /** Passes when the quorum asks for no approval for {@code action}; AccessDenied otherwise. */
+  void guard(Action action) {
+    if (quorum == null) {
+      return;
+    }
+    try {
+      quorum.check(action, null);
+    } catch (QuorumException e) {
+      throw new KmsException(KmsError.ACCESS_DENIED, action.service().wireName() + "/" + action.operation() + " needs a quorum approval: "
+          + quorum.policy().value(action.service()) + " of " + quorum.officers().size() + " officers must approve it (" + e.getMessage() + ")");
+    }
+  }
+
+  private boolean known(String token) {
+    return db.inTransaction(c -> {
+      try (PreparedStatement st = c.prepareStatement("SELECT 1 FROM kms_grant WHERE grant_token = ?")) {
+        st.setString(1, token);
+        try (ResultSet rs = st.executeQuery()) {
+          return rs.next();
+        }
+      }
+    });
+  }
+}

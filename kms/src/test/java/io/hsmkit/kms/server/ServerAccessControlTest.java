@@ -1,0 +1,131 @@
+package io.hsmkit.kms.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.hsmkit.kms.Caller;
+import io.hsmkit.kms.KmsError;
+import io.hsmkit.kms.KmsException;
+import io.hsmkit.kms.access.AccessRequest;
+import io.hsmkit.kms.access.Grant;
+import io.hsmkit.kms.access.PolicyAccessControl;
+import io.hsmkit.kms.access.RetiredGrants;
+import io.hsmkit.kms.store.Database;
+import io.hsmkit.kms.testing.TestDatabases;
+import io.hsmkit.quorum.AuditLog;
+import io.hsmkit.quorum.QuorumAuthorizer;
+import io.hsmkit.quorum.QuorumWindows;
+import io.hsmkit.quorum.Service;
+import io.hsmkit.quorum.store.InMemoryQuorumStore;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.PreparedStatement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The server's access control around PolicyAccessControl: grant tokens of the core's grants (known
+ * ones pass and are dropped, unknown ones are InvalidGrantToken, more than ten a validation
+ * error), and the key-management quorum guard; plus the configuration's checks. On H2 and
+ * PostgreSQL; no token needed (the policies decide in the JVM).
+ */
+class ServerAccessControlTest {
+  static final String ACCOUNT = "111122223333";
+  static final String KEY = "arn:aws:kms:us-east-1:" + ACCOUNT + ":key/1b1c0b6e-7c3f-4a53-9a59-0c1f1f0f0f0f";
+  static final Caller ROOT = Caller.of("arn:aws:iam::" + ACCOUNT + ":root", ACCOUNT, null);
+  static final Caller BOB = Caller.of("arn:aws:iam::" + ACCOUNT + ":user/bob", ACCOUNT, null);
+  static final String POLICY = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::"
+      + ACCOUNT + ":root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}";
+
+  static ServerAccessControl access(Database db, QuorumAuthorizer quorum) {
+    return new ServerAccessControl(new PolicyAccessControl(null, RetiredGrants.NONE), db, quorum);
+  }
+
+  static void insertGrant(Database db, String grantId, String token) {
+    db.inTransaction(c -> {
+      try (PreparedStatement st = c.prepareStatement("INSERT INTO kms_grant (grant_id, key_id, grantee_principal, issuing_account, "
+          + "grant_operations, grant_token, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        st.setString(1, grantId);
+        st.setString(2, "1b1c0b6e-7c3f-4a53-9a59-0c1f1f0f0f0f");
+        st.setString(3, BOB.principalArn());
+        st.setString(4, "arn:aws:iam::" + ACCOUNT + ":root");
+        st.setString(5, "Encrypt");
+        st.setString(6, token);
+        st.setLong(7, 0);
+        st.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  static AccessRequest encrypt(Caller caller, List<Grant> grants, List<String> tokens) {
+    return new AccessRequest(caller, "kms:Encrypt", KEY, POLICY, grants, Map.of(), tokens);
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestDatabases.Kind.class)
+  void grantTokensOfTheCoresGrants(TestDatabases.Kind kind) {
+    Database db = TestDatabases.fresh(kind);
+    ServerAccessControl access = access(db, null);
+    insertGrant(db, "g1", "token-of-g1");
+    Grant g = new Grant("g1", KEY, null, BOB.principalArn(), null, "arn:aws:iam::" + ACCOUNT + ":root", Set.of("Encrypt"), null, Instant.EPOCH);
+    // The grant in the key's list allows; its token is known and passes with it.
+    assertThatCode(() -> access.check(encrypt(BOB, List.of(g), List.of("token-of-g1")))).doesNotThrowAnyException();
+    // Without the grant, bob is denied: a token alone brings no grant here.
+    assertThatThrownBy(() -> access.check(encrypt(BOB, List.of(), List.of("token-of-g1"))))
+        .isInstanceOf(KmsException.class).extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.ACCESS_DENIED);
+    // Unknown, empty, and too many tokens.
+    assertThatThrownBy(() -> access.check(encrypt(ROOT, List.of(), List.of("forged"))))
+        .extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.INVALID_GRANT_TOKEN);
+    assertThatThrownBy(() -> access.check(encrypt(ROOT, List.of(), List.of(""))))
+        .extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.INVALID_GRANT_TOKEN);
+    assertThatThrownBy(() -> access.check(encrypt(ROOT, List.of(), Collections.nCopies(11, "token-of-g1"))))
+        .extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.VALIDATION);
+    // A revoked grant (its row gone): its token is no longer known.
+    db.inTransaction(c -> c.createStatement().executeUpdate("DELETE FROM kms_grant WHERE grant_id = 'g1'"));
+    assertThatThrownBy(() -> access.check(encrypt(ROOT, List.of(), List.of("token-of-g1"))))
+        .extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.INVALID_GRANT_TOKEN);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1, kms:ScheduleKeyDeletion, true", "2, kms:ScheduleKeyDeletion, false", "2, kms:PutKeyPolicy, false",
+      "2, kms:ImportKeyMaterial, false", "2, kms:Encrypt, true", "2, kms:DisableKey, true"})
+  void theKeyManagementQuorumGuards(int value, String action, boolean allowed) {
+    Database db = TestDatabases.fresh(TestDatabases.Kind.H2);
+    InMemoryQuorumStore store = new InMemoryQuorumStore();
+    store.setValue(Service.KEY_MANAGEMENT, value);
+    QuorumAuthorizer quorum = new QuorumAuthorizer(store, new AuditLog(store, new byte[32], Clock.systemUTC()), Clock.systemUTC(),
+        new SecureRandom(), QuorumWindows.CLOUDHSM);
+    ServerAccessControl access = access(db, quorum);
+    AccessRequest r = new AccessRequest(ROOT, action, KEY, POLICY, List.of(), Map.of(), List.of());
+    if (allowed) {
+      assertThatCode(() -> access.check(r)).doesNotThrowAnyException();
+    } else {
+      assertThatThrownBy(() -> access.check(r)).isInstanceOf(KmsException.class).hasMessageContaining("needs a quorum approval: 2 of")
+          .extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.ACCESS_DENIED);
+    }
+  }
+
+  @Test
+  void theConfigurationRefusesWhatCannotWork() {
+    KmsServerConfig ok = KmsServerConfig.of("/x.cfg", Path.of("state"));
+    assertThat(ok.https()).isTrue();
+    assertThat(ok.bindAddress().isLoopbackAddress()).isTrue();
+    assertThat(ok.jdbcUrl()).startsWith("jdbc:h2:file:");
+    assertThat(ok.withDatabase("jdbc:postgresql://h/db", "u", "secret-pw").toString()).doesNotContain("secret-pw");
+    assertThatThrownBy(() -> ok.withRegion("Europe")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ok.withAccountId("12")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ok.withPort(70000)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ok.withBindAddress(java.net.InetAddress.getByAddress(new byte[4])).withPlainHttp())
+        .hasMessageContaining("loopback");
+  }
+}
