@@ -232,7 +232,7 @@ public final class TokenQuorumStore implements QuorumStore {
      */
     public UnaryOperator<byte[]> auditMac() {
         auditKey();
-        return data -> pool.execute(s -> s.sign(Mechanism.of(CKM.SHA256_HMAC), findAuditKey(s), data));
+        return data -> onToken(false, s -> s.sign(Mechanism.of(CKM.SHA256_HMAC), findAuditKey(s), data));
     }
 
     private static Attribute[] auditKeyTemplate() {
@@ -255,18 +255,18 @@ public final class TokenQuorumStore implements QuorumStore {
     private void auditKey() {
         locked(() -> {
             for (int attempt = 1; ; attempt++) {
-                long[] existing = pool.execute(s -> s.findObjects(2, auditKeyTemplate()));
+                long[] existing = onToken(false, s -> s.findObjects(2, auditKeyTemplate()));
                 if (existing.length == 1) {
                     return null;
                 }
                 if (existing.length == 0) {
-                    long mine = pool.executeOnObjectSession(s -> s.generateKey(Mechanism.of(CKM.GENERIC_SECRET_KEY_GEN),
+                    long mine = onToken(true, s -> s.generateKey(Mechanism.of(CKM.GENERIC_SECRET_KEY_GEN),
                             Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY), Attribute.ulong(CKA.KEY_TYPE, CKK.GENERIC_SECRET),
                             Attribute.ulong(CKA.VALUE_LEN, 32), Attribute.bool(CKA.TOKEN, true), Attribute.bool(CKA.PRIVATE, true),
                             Attribute.bool(CKA.SENSITIVE, true), Attribute.bool(CKA.EXTRACTABLE, false),
                             Attribute.bool(CKA.SIGN, true), Attribute.bool(CKA.VERIFY, true),
                             Attribute.bytes(CKA.ID, AUDIT_KEY_ID.getBytes(StandardCharsets.US_ASCII))));
-                    long[] now = pool.execute(s -> s.findObjects(4, auditKeyTemplate()));
+                    long[] now = onToken(false, s -> s.findObjects(4, auditKeyTemplate()));
                     if (now.length == 1) {
                         return null;
                     }
@@ -408,7 +408,7 @@ public final class TokenQuorumStore implements QuorumStore {
 
     /** Every valid record whose label starts with {@code prefix}. Objects failing their seal are skipped. */
     List<Rec> all(String prefix) {
-        return pool.execute(s -> {
+        return onToken(false, s -> {
             List<Rec> out = new ArrayList<>();
             for (long h : s.findObjects(base())) {
                 Attribute[] a = attributes(s, h, CKA.LABEL, CKA.OBJECT_ID, CKA.VALUE);
@@ -429,7 +429,7 @@ public final class TokenQuorumStore implements QuorumStore {
 
     /** The valid records labelled exactly {@code label}. */
     private List<Rec> find(String label) {
-        return pool.execute(s -> {
+        return onToken(false, s -> {
             List<Rec> out = new ArrayList<>();
             for (long h : s.findObjects(withLabel(label))) {
                 Attribute[] a = attributes(s, h, CKA.OBJECT_ID, CKA.VALUE);
@@ -484,7 +484,7 @@ public final class TokenQuorumStore implements QuorumStore {
         t[b.length + 1] = Attribute.bytes(CKA.OBJECT_ID, sealOf(label, version, value));
         t[b.length + 2] = Attribute.bytes(CKA.VALUE, value);
         // executeOnObjectSession: one try, never repeated by the pool (a repeat could leave a duplicate).
-        return pool.executeOnObjectSession(s -> s.createObject(t));
+        return onToken(true, s -> s.createObject(t));
     }
 
     /** The attributes of an object, or null if it was destroyed (by another thread or process) since it was found. */
@@ -500,7 +500,7 @@ public final class TokenQuorumStore implements QuorumStore {
     }
 
     private void destroy(long handle) {
-        pool.execute(s -> {
+        onToken(false, s -> {
             try {
                 s.destroyObject(handle);
             } catch (Pkcs11Exception e) {
@@ -560,6 +560,20 @@ public final class TokenQuorumStore implements QuorumStore {
 
     private interface Body<T> {
         T get();
+    }
+
+    /**
+     * Every call into the token goes through here, under the JVM-wide lock: SoftHSM2 2.6.1 crashed
+     * (SIGSEGV in C_CreateObject) when one thread created a token object while another searched the
+     * same token from another session, so the store never lets its own calls overlap.
+     */
+    private <T, E extends Exception> T onToken(boolean objectSession, io.hsmkit.pkcs11.session.SessionWork<T, E> work) throws E {
+        JVM_LOCK.lock();
+        try {
+            return objectSession ? pool.executeOnObjectSession(work) : pool.execute(work);
+        } finally {
+            JVM_LOCK.unlock();
+        }
     }
 
     private static <T> T locked(Body<T> body) {
