@@ -154,6 +154,29 @@ class ServeCommandTest {
     Cli.run("serve", "--config", cli.dir.resolve("missing.cfg").toString()).fails("cannot read the configuration");
   }
 
+  /**
+   * --verify-audit on the state the starts above wrote: OK with the count; then one record altered,
+   * and the last one removed, each fail naming the record; a state without a database fails.
+   */
+  @Test
+  @Order(4)
+  void verifyAuditReportsIntactOrTheFirstBrokenRecord() throws Exception {
+    String[] verify = {"serve", "--config", cli.config.toString(), "--state-dir", state.toString(), "--verify-audit"};
+    Cli.Run ok = Cli.run(verify).ok();
+    assertThat(ok.out()).matches("(?s)OK: audit trail intact, [1-9][0-9]* records\\s*");
+    String url = "jdbc:h2:file:" + state.toAbsolutePath().resolve("kms");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "")) {
+      c.createStatement().executeUpdate("UPDATE kms_audit SET record_json = REPLACE(record_json, '\"', '\"x') WHERE seq_no = 2");
+    }
+    Cli.run(verify).fails("audit trail broken at record 2: record 2 was altered");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "")) {
+      c.createStatement().executeUpdate("DELETE FROM kms_audit WHERE seq_no >= 2");
+    }
+    Cli.run(verify).fails("records were removed from the end");
+    Cli.run("serve", "--config", cli.config.toString(), "--state-dir", cli.dir.resolve("no-state").toString(), "--verify-audit")
+        .fails("no KMS database in");
+  }
+
   @AfterAll
   void cleanup() throws IOException {
     for (Process p : started) {

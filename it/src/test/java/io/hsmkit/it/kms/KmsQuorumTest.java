@@ -17,8 +17,8 @@ import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
- * The server with a quorum whose values ask for approvals: the KMS wire has no member for an
- * approval token, so guarded actions (key-management: ScheduleKeyDeletion, PutKeyPolicy,
+ * The server with a quorum whose values ask for approvals: without an approval token in the
+ * X-Hsmkit-Quorum-Approval header (see KmsQuorumApprovalTest), guarded actions (key-management: ScheduleKeyDeletion, PutKeyPolicy,
  * ImportKeyMaterial; token: custom key store changes; user: principals after the first) are
  * refused naming the missing approvals, and unguarded ones go on.
  */

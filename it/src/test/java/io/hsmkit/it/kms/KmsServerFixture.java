@@ -106,14 +106,24 @@ final class KmsServerFixture implements AutoCloseable {
     return clientOn(server.uri(), accessKeyId, secret);
   }
 
+  /** The root client with {@code interceptors} (e.g. one adding a header before the request is signed). */
+  KmsClient root(software.amazon.awssdk.core.interceptor.ExecutionInterceptor... interceptors) {
+    return clientOn(server.uri(), rootAccessKeyId, rootSecret, interceptors);
+  }
+
   /** A client of another node that trusts the same CA (the certificates live in the shared token). */
-  KmsClient clientOn(URI uri, String accessKeyId, String secret) {
+  KmsClient clientOn(URI uri, String accessKeyId, String secret, software.amazon.awssdk.core.interceptor.ExecutionInterceptor... interceptors) {
     return KmsClient.builder()
         .endpointOverride(uri)
         .region(Region.of(server.region()))
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKeyId, secret)))
         .httpClientBuilder(Apache5HttpClient.builder().tlsTrustManagersProvider(() -> trust).maxConnections(64))
-        .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD))
+        .overrideConfiguration(o -> {
+          o.retryStrategy(RetryMode.STANDARD);
+          for (var i : interceptors) {
+            o.addExecutionInterceptor(i);
+          }
+        })
         .build();
   }
 

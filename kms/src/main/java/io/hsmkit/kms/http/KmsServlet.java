@@ -70,7 +70,14 @@ final class KmsServlet extends HttpServlet {
         throw new KmsException(KmsError.SERIALIZATION, "The Content-Type must be " + CONTENT_TYPE);
       }
       ObjectNode json = KmsJson.parseBody(body);
-      Object response = operations.invoke(operation, json, caller, requestId);
+      String approval = req.getHeader(QuorumApprovalHeader.NAME);
+      if (approval != null && !SigV4Verifier.parseAuthorization(req.getHeader("Authorization")).signedHeaders()
+          .contains(QuorumApprovalHeader.NAME.toLowerCase(Locale.ROOT))) {
+        // An unsigned approval could be added by anyone on the path; AWS answers so for unsigned x-amz-* headers.
+        throw new KmsException(KmsError.INCOMPLETE_SIGNATURE, "'" + QuorumApprovalHeader.NAME + "' must be a 'SignedHeader' in the AWS Authorization.");
+      }
+      String op = operation;
+      Object response = QuorumApprovalHeader.with(approval, () -> operations.invoke(op, json, caller, requestId));
       byte[] out = KmsJson.write(response);
       resp.setStatus(200);
       resp.setContentType(CONTENT_TYPE);

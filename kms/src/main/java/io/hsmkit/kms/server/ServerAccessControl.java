@@ -5,12 +5,16 @@ import io.hsmkit.kms.KmsException;
 import io.hsmkit.kms.access.AccessControl;
 import io.hsmkit.kms.access.AccessRequest;
 import io.hsmkit.kms.access.PolicyAccessControl;
+import io.hsmkit.kms.http.QuorumApprovalHeader;
 import io.hsmkit.kms.store.Database;
+import io.hsmkit.quorum.ApprovalToken;
 import io.hsmkit.quorum.Action;
 import io.hsmkit.quorum.QuorumAuthorizer;
 import io.hsmkit.quorum.QuorumException;
 import io.hsmkit.quorum.Service;
+import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
+import java.util.Base64;
 import java.sql.ResultSet;
 import java.util.List;
 import java.util.Map;
@@ -29,10 +33,11 @@ import java.util.Set;
  *       cannot read), and it is then dropped before {@link PolicyAccessControl} decides (which
  *       would otherwise try to verify it as its own MAC'd token format).
  *   <li><b>Quorum guards.</b> With a {@link QuorumAuthorizer}, ScheduleKeyDeletion, PutKeyPolicy and
- *       ImportKeyMaterial ({@code key-management}) pass only where its value asks for no approval
- *       (value 1). The KMS wire protocol has no member to carry an approval token, so where the
- *       value is above 1 these actions are refused with AccessDeniedException naming how many
- *       approvals are missing; an operator does them out of band.
+ *       ImportKeyMaterial ({@code key-management}), and the custom key store changes ({@code token}),
+ *       pass where the value asks for no approval (value 1), or with an approval token carried in
+ *       the SigV4-signed {@link QuorumApprovalHeader} whose action is the exact call (service,
+ *       operation, key ARN or account) and which enough officers approved; the token is consumed,
+ *       so a replay is refused. Otherwise AccessDeniedException naming the missing approvals.
  * </ul>
  */
 public final class ServerAccessControl implements AccessControl {
@@ -82,12 +87,32 @@ public final class ServerAccessControl implements AccessControl {
     if (quorum == null) {
       return;
     }
+    QuorumAuthorizer.Authorization auth = presented();
     try {
-      quorum.check(action, null);
+      quorum.check(action, auth);
     } catch (QuorumException e) {
       throw new KmsException(KmsError.ACCESS_DENIED, action.service().wireName() + "/" + action.operation() + " needs a quorum approval: "
           + quorum.policy().value(action.service()) + " of " + quorum.officers().size() + " officers must approve it (" + e.getMessage() + ")");
     }
+  }
+
+  /**
+   * The approval token of the request being served ({@link QuorumApprovalHeader}), with the approvals
+   * the officers stored for it; null when none was sent. A header that is no token file is refused
+   * as AccessDenied rather than read as "no approval", so a client learns its approval was not used.
+   */
+  private QuorumAuthorizer.Authorization presented() {
+    String header = QuorumApprovalHeader.current();
+    if (header == null) {
+      return null;
+    }
+    ApprovalToken token;
+    try {
+      token = ApprovalToken.parseText(new String(Base64.getDecoder().decode(header.trim()), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      throw new KmsException(KmsError.ACCESS_DENIED, QuorumApprovalHeader.NAME + " is not the base64 of a quorum approval token file");
+    }
+    return new QuorumAuthorizer.Authorization(token, quorum.approvals(token));
   }
 
   private boolean known(String token) {

@@ -470,6 +470,44 @@ class KmsEndpointSdkTest {
     assertThat(r.message()).doesNotContain("Exception:", "\tat ", "io.hsmkit", "s3cr3t");
   }
 
+  /**
+   * The quorum approval header reaches the operation on its thread when it is signed (the SDK signs
+   * the headers an interceptor adds before signing), is gone after the call, and a copy added after
+   * signing is refused before any operation runs.
+   */
+  @Test
+  void theQuorumApprovalHeaderMustBeSigned() throws Exception {
+    software.amazon.awssdk.core.interceptor.ExecutionInterceptor add = new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+      @Override
+      public software.amazon.awssdk.http.SdkHttpRequest modifyHttpRequest(software.amazon.awssdk.core.interceptor.Context.ModifyHttpRequest c,
+          software.amazon.awssdk.core.interceptor.ExecutionAttributes a) {
+        return c.httpRequest().toBuilder().putHeader(QuorumApprovalHeader.NAME, "dG9rZW4=").build();
+      }
+    };
+    var trust = TlsFixture.trustManagers(tls.certs.caPem());
+    try (KmsClient withHeader = KmsClient.builder().endpointOverride(endpoint.uri()).region(Region.US_EAST_1)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(StubCredentials.AKID, StubCredentials.SECRET)))
+        .httpClientBuilder(Apache5HttpClient.builder().tlsTrustManagersProvider(() -> trust))
+        .overrideConfiguration(o -> o.addExecutionInterceptor(add)).build()) {
+      withHeader.generateRandom(b -> b.numberOfBytes(1));
+      assertThat(ops.lastApproval.get()).isEqualTo("dG9rZW4=");
+    }
+    kms.generateRandom(b -> b.numberOfBytes(1));
+    assertThat(ops.lastApproval.get()).as("none without the header").isEmpty();
+    int before = ops.totalCalls();
+    SdkSigning.Call call = call("GenerateRandom", "{\"NumberOfBytes\":1}");
+    Map<String, List<String>> signed = SdkSigning.sign(call);
+    HttpRequest.Builder b = HttpRequest.newBuilder(call.endpoint()).timeout(Duration.ofSeconds(30))
+        .POST(HttpRequest.BodyPublishers.ofString(call.body(), StandardCharsets.UTF_8)).header(QuorumApprovalHeader.NAME, "dG9rZW4=");
+    signed.forEach((k, vs) -> {
+      if (!Set.of("host", "content-length", "connection", "expect").contains(k.toLowerCase())) {
+        vs.forEach(v -> b.header(k, v));
+      }
+    });
+    assertError(send(b.build()), 400, "IncompleteSignatureException", "'X-Hsmkit-Quorum-Approval' must be a 'SignedHeader'");
+    assertThat(ops.totalCalls()).isEqualTo(before);
+  }
+
   @Test
   void aMissingOrForeignTargetIsAnUnknownOperation() throws Exception {
     assertError(post(new SdkSigning.Call(endpoint.uri(), null, "{}", StubCredentials.AKID, StubCredentials.SECRET, "us-east-1", "kms", null),

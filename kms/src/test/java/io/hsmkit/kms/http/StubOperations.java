@@ -51,6 +51,8 @@ final class StubOperations implements KmsOperations {
 
   final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   final AtomicReference<Caller> lastCaller = new AtomicReference<>();
+  /** The quorum approval header the last call saw on its thread ("" for none). */
+  final AtomicReference<String> lastApproval = new AtomicReference<>();
   final AtomicReference<String> lastRequestId = new AtomicReference<>();
   final AtomicReference<Map<String, String>> lastContext = new AtomicReference<>();
   private final SecureRandom random = new SecureRandom();
@@ -79,6 +81,7 @@ final class StubOperations implements KmsOperations {
   public Object invoke(String operation, JsonNode body, Caller caller) {
     calls.computeIfAbsent(operation, k -> new AtomicInteger()).incrementAndGet();
     lastCaller.set(caller);
+    lastApproval.set(java.util.Objects.requireNonNullElse(QuorumApprovalHeader.current(), ""));
     switch (operation) {
       case "GenerateRandom": {
         GenerateRandomRequest r = KmsJson.read(body, GenerateRandomRequest.class);

@@ -11,18 +11,27 @@ import io.hsmkit.kms.access.AccessRequest;
 import io.hsmkit.kms.access.Grant;
 import io.hsmkit.kms.access.PolicyAccessControl;
 import io.hsmkit.kms.access.RetiredGrants;
+import io.hsmkit.kms.http.QuorumApprovalHeader;
 import io.hsmkit.kms.store.Database;
 import io.hsmkit.kms.testing.TestDatabases;
+import io.hsmkit.quorum.Action;
+import io.hsmkit.quorum.ApprovalToken;
 import io.hsmkit.quorum.AuditLog;
+import io.hsmkit.quorum.Officer;
+import io.hsmkit.quorum.SignatureScheme;
 import io.hsmkit.quorum.QuorumAuthorizer;
 import io.hsmkit.quorum.QuorumWindows;
 import io.hsmkit.quorum.Service;
 import io.hsmkit.quorum.store.InMemoryQuorumStore;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -113,6 +122,59 @@ class ServerAccessControlTest {
       assertThatThrownBy(() -> access.check(r)).isInstanceOf(KmsException.class).hasMessageContaining("needs a quorum approval: 2 of")
           .extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.ACCESS_DENIED);
     }
+  }
+
+  /**
+   * With K=2, an approval token in the request's {@link QuorumApprovalHeader} passes the guard when
+   * two officers approved exactly this call; one approval, another key's token, another operation's
+   * token, a malformed header and a replay are refused as AccessDenied.
+   */
+  @ParameterizedTest
+  @CsvSource({"kms:ScheduleKeyDeletion, ScheduleKeyDeletion, KEY, 2, , true", "kms:PutKeyPolicy, PutKeyPolicy, KEY, 2, , true",
+      "kms:ImportKeyMaterial, ImportKeyMaterial, KEY, 2, , true", "kms:ScheduleKeyDeletion, ScheduleKeyDeletion, KEY, 1, , false",
+      "kms:ScheduleKeyDeletion, ScheduleKeyDeletion, OTHER, 2, , false", "kms:ScheduleKeyDeletion, PutKeyPolicy, KEY, 2, , false",
+      "kms:ScheduleKeyDeletion, ScheduleKeyDeletion, KEY, 2, bm90IGEgdG9rZW4=, false"})
+  void anApprovalHeaderCarriesTheQuorum(String action, String approvedOperation, String approvedKey, int officers, String rawHeader,
+      boolean allowed) throws Exception {
+    Database db = TestDatabases.fresh(TestDatabases.Kind.H2);
+    InMemoryQuorumStore store = new InMemoryQuorumStore();
+    Map<String, KeyPair> keys = new java.util.LinkedHashMap<>();
+    for (String id : List.of("alice", "bob")) {
+      KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+      keys.put(id, kp);
+      store.putOfficer(new Officer(id, kp.getPublic(), SignatureScheme.ED25519));
+    }
+    store.setValue(Service.KEY_MANAGEMENT, 2);
+    QuorumAuthorizer quorum = new QuorumAuthorizer(store, new AuditLog(store, new byte[32], Clock.systemUTC()), Clock.systemUTC(),
+        new SecureRandom(), QuorumWindows.CLOUDHSM);
+    ServerAccessControl access = access(db, quorum);
+    String approvedArn = "KEY".equals(approvedKey) ? KEY : KEY.replace("key/1b1c", "key/2b1c");
+    ApprovalToken t = quorum.requestToken(Action.of(Service.KEY_MANAGEMENT, approvedOperation, Map.of("key", approvedArn)), "admin");
+    keys.entrySet().stream().limit(officers).forEach(e -> {
+      try {
+        quorum.receiveApproval(t, e.getKey(), SignatureScheme.ED25519.sign(e.getValue().getPrivate(), t.toBytes()));
+      } catch (java.security.GeneralSecurityException x) {
+        throw new IllegalStateException(x);
+      }
+    });
+    String header = rawHeader != null ? rawHeader : Base64.getEncoder().encodeToString(t.toText().getBytes(StandardCharsets.UTF_8));
+    AccessRequest r = new AccessRequest(ROOT, action, KEY, POLICY, List.of(), Map.of(), List.of());
+    // Without the header: refused whatever was approved.
+    assertThatThrownBy(() -> access.check(r)).extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.ACCESS_DENIED);
+    Runnable withHeader = () -> QuorumApprovalHeader.with(header, () -> {
+      access.check(r);
+      return null;
+    });
+    if (allowed) {
+      assertThatCode(withHeader::run).doesNotThrowAnyException();
+      // The token was consumed: the same header again is a replay.
+      assertThatThrownBy(withHeader::run).isInstanceOf(KmsException.class).hasMessageContaining("used before")
+          .extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.ACCESS_DENIED);
+    } else {
+      assertThatThrownBy(withHeader::run).isInstanceOf(KmsException.class)
+          .extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.ACCESS_DENIED);
+    }
+    assertThat(QuorumApprovalHeader.current()).isNull();
   }
 
   @Test
