@@ -20,7 +20,7 @@ import software.amazon.awssdk.services.kms.KmsClient;
 class KmsPostgresTest {
   @Test
   void keysGrantsAndPrincipalsSurviveARestartOnPostgres() throws Exception {
-    String url = ItDatabases.freshPostgresUrl();
+    String url = io.hsmkit.kms.testing.TestDatabases.freshPostgresUrl();
     String id;
     byte[] ct;
     KmsServerFixture fx = KmsServerFixture.start("kms-it-pg", url);

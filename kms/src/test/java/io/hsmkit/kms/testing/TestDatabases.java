@@ -28,13 +28,16 @@ public final class TestDatabases {
   public static synchronized Database fresh(Kind kind) {
     return switch (kind) {
       case H2 -> Database.open("jdbc:h2:file:" + buildDir().resolve("h2-" + UUID.randomUUID()).toAbsolutePath() + ";DB_CLOSE_DELAY=-1", "sa", "");
-      case POSTGRES -> {
-        int port = postgresPort();
-        String db = "kms_" + UUID.randomUUID().toString().replace("-", "");
-        run(List.of(bin("psql"), "-h", "127.0.0.1", "-p", String.valueOf(port), "-U", "postgres", "-d", "postgres", "-c", "CREATE DATABASE " + db));
-        yield Database.open("jdbc:postgresql://127.0.0.1:" + port + "/" + db, "postgres", null);
-      }
+      case POSTGRES -> Database.open(freshPostgresUrl(), "postgres", null);
     };
+  }
+
+  /** A fresh, empty PostgreSQL database: its JDBC URL (user postgres, no password), for code that opens it itself. */
+  public static synchronized String freshPostgresUrl() {
+    int port = postgresPort();
+    String db = "kms_" + UUID.randomUUID().toString().replace("-", "");
+    run(List.of(bin("psql"), "-h", "127.0.0.1", "-p", String.valueOf(port), "-U", "postgres", "-d", "postgres", "-c", "CREATE DATABASE " + db));
+    return "jdbc:postgresql://127.0.0.1:" + port + "/" + db;
   }
 
   /** The JDBC URL base of the running test PostgreSQL ({@code jdbc:postgresql://127.0.0.1:PORT/}). */
