@@ -198,6 +198,26 @@ public final class KmsService implements AutoCloseable {
   }
 
   /**
+   * A management call's authorization with the arguments a quorum approval must name
+   * ({@link AccessRequest#approvalParameters()}): the quorum-guarded calls pass theirs here.
+   */
+  private KeyRow resolveAuthorized(Connection c, Caller caller, String action, String keyId, Ctx ctx, Map<String, String> approvalParameters)
+      throws SQLException {
+    KeyRow k = resolve(c, keyId, false, ctx);
+    access.check(new AccessRequest(caller, action, k.arn(), k.policyJson(), grants(c, k.keyId()), Map.of(), List.of(), approvalParameters));
+    return k;
+  }
+
+  /** Hex SHA-256 of {@code bytes}: how an approval names a document or key material without carrying it. */
+  static String sha256Hex(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  /**
    * The key a management call acts on, with the caller's right to {@code action} checked (no
    * encryption context, no grant tokens: AWS takes neither for these calls).
    */
@@ -383,7 +403,7 @@ public final class KmsService implements AutoCloseable {
         throw validation("PendingWindowInDays must be between 7 and 30 (inclusive), not " + days);
       }
       return db.inTransaction(c -> {
-        KeyRow k = resolveAuthorized(c, caller, "kms:ScheduleKeyDeletion", r.keyId(), ctx);
+        KeyRow k = resolveAuthorized(c, caller, "kms:ScheduleKeyDeletion", r.keyId(), ctx, Map.of("days", Integer.toString(days)));
         if (KeyRow.PENDING_DELETION.equals(k.state())) {
           throw invalidState(k, k.state());
         }
@@ -482,7 +502,10 @@ public final class KmsService implements AutoCloseable {
       return db.inTransaction(c -> {
         KeyRow k = resolve(c, r.keyId(), false, ctx);
         checkPolicyName(r.policyName());
-        authorize(caller, "kms:PutKeyPolicy", k, grants(c, k.keyId()), Map.of(), List.of());
+        // The approval names the exact document (its UTF-8 bytes' SHA-256), so it cannot install another one.
+        access.check(new AccessRequest(caller, "kms:PutKeyPolicy", k.arn(), k.policyJson(), grants(c, k.keyId()), Map.of(), List.of(),
+            Map.of("policy-name", r.policyName() == null ? "default" : r.policyName(),
+                "policy-sha256", sha256Hex(policy.getBytes(StandardCharsets.UTF_8)))));
         exec(c, "UPDATE kms_key SET policy_json = ? WHERE key_id = ?", policy, k.keyId());
         return null;
       });
@@ -1383,7 +1406,10 @@ public final class KmsService implements AutoCloseable {
       }
       String tokenText = r.importToken() == null ? "" : new String(r.importToken(), StandardCharsets.US_ASCII);
       Object[] found = db.inTransaction(c -> {
-        KeyRow row = resolveAuthorized(c, caller, "kms:ImportKeyMaterial", r.keyId(), ctx);
+        // The approval names the exact wrapped material and its expiration model, never the bytes.
+        KeyRow row = resolveAuthorized(c, caller, "kms:ImportKeyMaterial", r.keyId(), ctx, Map.of(
+            "material-sha256", sha256Hex(r.encryptedKeyMaterial()),
+            "expiration-model", r.expirationModel() == null ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : r.expirationModel()));
         importable(row);
         if (!tokenText.startsWith("hsmkit-import-v1:")) {
           throw new KmsException(KmsError.INVALID_IMPORT_TOKEN, "the import token is not valid");

@@ -42,7 +42,8 @@ class KmsQuorumApprovalTest {
   /**
    * Over the wire, K=2: an approval token carried in the SigV4-signed X-Hsmkit-Quorum-Approval header
    * (added by an SDK ExecutionInterceptor before signing) lets ScheduleKeyDeletion run once two
-   * officers approved that call; without it, or with one approval, or replayed, it is refused.
+   * officers approved that call (its key and its 7-day window); without it, with one approval, with an
+   * approval of a 30-day window, or replayed, it is refused.
    */
   @Test
   void anApprovalHeaderLetsAGuardedCallRunOnce() throws Exception {
@@ -69,7 +70,19 @@ class KmsQuorumApprovalTest {
       var meta = kms.createKey(b -> b.description("guarded")).keyMetadata();
       Runnable schedule = () -> kms.scheduleKeyDeletion(b -> b.keyId(meta.keyId()).pendingWindowInDays(7));
       assertThatThrownBy(schedule::run).hasMessageContaining("needs a quorum approval: 2 of");
-      ApprovalToken t = quorum.requestToken(Action.of(Service.KEY_MANAGEMENT, "ScheduleKeyDeletion", Map.of("key", meta.arn())), "admin");
+      // An approval for a 30-day window, signed by both officers, does not schedule a 7-day one;
+      // the refusal names the exact action to get approved instead.
+      ApprovalToken thirty = quorum.requestToken(Action.of(Service.KEY_MANAGEMENT, "ScheduleKeyDeletion",
+          Map.of("key", meta.arn(), "days", "30")), "admin30");
+      for (String o : List.of("alice", "bob")) {
+        quorum.receiveApproval(thirty, o, SignatureScheme.ED25519.sign(officers.get(o).getPrivate(), thirty.toBytes()));
+      }
+      header.set(Base64.getEncoder().encodeToString(thirty.toText().getBytes(StandardCharsets.UTF_8)));
+      assertThatThrownBy(schedule::run).hasMessageContaining("ACTION_MISMATCH")
+          .hasMessageContaining("hsmkit quorum token create --service key-management --operation ScheduleKeyDeletion --arg days=7 --arg key="
+              + meta.arn());
+      ApprovalToken t = quorum.requestToken(Action.of(Service.KEY_MANAGEMENT, "ScheduleKeyDeletion",
+          Map.of("key", meta.arn(), "days", "7")), "admin");
       header.set(Base64.getEncoder().encodeToString(t.toText().getBytes(StandardCharsets.UTF_8)));
       quorum.receiveApproval(t, "alice", SignatureScheme.ED25519.sign(officers.get("alice").getPrivate(), t.toBytes()));
       assertThatThrownBy(schedule::run).isInstanceOf(software.amazon.awssdk.services.kms.model.KmsException.class)

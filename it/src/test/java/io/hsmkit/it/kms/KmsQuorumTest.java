@@ -52,6 +52,15 @@ class KmsQuorumTest {
         }
       }
       assertThat(kms.describeKey(b -> b.keyId(id)).keyMetadata().keyStateAsString()).isEqualTo("Enabled");
+      // A custom key store change is approved with its fields; the kmsuser password only by its SHA-256.
+      String pin = KmsServerFixture.kmsuserPin("cks-q");
+      String pinSha256 = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(pin.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      assertThatThrownBy(() -> kms.createCustomKeyStore(b -> b.customKeyStoreName("q").cloudHsmClusterId("cluster-cks-q")
+          .trustAnchorCertificate("x").keyStorePassword(pin)))
+          .hasMessageContaining("hsmkit quorum token create --service token --operation CreateCustomKeyStore --arg account=")
+          .hasMessageContaining("--arg cluster-id=cluster-cks-q --arg name=q --arg password-sha256=" + pinSha256 + " ")
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain(pin));
       // Principals: the user quorum guards every principal after the first.
       assertThatThrownBy(() -> fx.user("dave", null)).isInstanceOf(KmsException.class).hasMessageContaining("needs a quorum approval");
       // The refusals are in the audit trail.

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The access control the server hands the KMS service: {@link PolicyAccessControl} (key policy,
@@ -36,7 +37,8 @@ import java.util.Set;
  *       ImportKeyMaterial ({@code key-management}), and the custom key store changes ({@code token}),
  *       pass where the value asks for no approval (value 1), or with an approval token carried in
  *       the SigV4-signed {@link QuorumApprovalHeader} whose action is the exact call (service,
- *       operation, key ARN or account) and which enough officers approved; the token is consumed,
+ *       operation, key ARN or store, and the call's arguments: {@link #keyManagementAction}) and
+ *       which enough officers approved; the token is consumed,
  *       so a replay is refused. Otherwise AccessDeniedException naming the missing approvals.
  * </ul>
  */
@@ -73,13 +75,35 @@ public final class ServerAccessControl implements AccessControl {
           throw new KmsException(KmsError.INVALID_GRANT_TOKEN, "The grant token is not valid");
         }
       }
-      request = new AccessRequest(request.caller(), request.action(), request.keyArn(), request.keyPolicyJson(), request.grants(),
-          request.encryptionContext(), List.of());
+      request = request.withGrantTokens(List.of());
     }
     policies.check(request);
     if (request.keyArn() != null && KEY_MANAGEMENT_ACTIONS.contains(request.action())) {
-      guard(Action.of(Service.KEY_MANAGEMENT, request.action().substring(4), Map.of("key", request.keyArn())));
+      guard(keyManagementAction(request));
     }
+  }
+
+  /**
+   * The quorum action a key-management call is approved as: the operation (without {@code kms:}),
+   * {@code key} = the key ARN, and the call's {@link AccessRequest#approvalParameters()} (e.g.
+   * {@code days}, {@code policy-sha256}, {@code material-sha256}), so that an approval is for this
+   * exact call and no other call on the same key.
+   */
+  public static Action keyManagementAction(AccessRequest request) {
+    Map<String, String> args = new TreeMap<>(request.approvalParameters());
+    args.put("key", request.keyArn());
+    return Action.of(Service.KEY_MANAGEMENT, request.action().substring(4), args);
+  }
+
+  /**
+   * The operator's command that requests an approval token for exactly {@code action}: what a
+   * refusal names, so the arguments need not be guessed.
+   */
+  public static String tokenCommand(Action action) {
+    StringBuilder sb = new StringBuilder("hsmkit quorum token create --service ").append(action.service().wireName())
+        .append(" --operation ").append(action.operation());
+    action.arguments().forEach((k, v) -> sb.append(" --arg ").append(k).append('=').append(v));
+    return sb.append(" --requester <you> --out <token file>").toString();
   }
 
   /** Passes when the quorum asks for no approval for {@code action}; AccessDenied otherwise. */
@@ -92,7 +116,8 @@ public final class ServerAccessControl implements AccessControl {
       quorum.check(action, auth);
     } catch (QuorumException e) {
       throw new KmsException(KmsError.ACCESS_DENIED, action.service().wireName() + "/" + action.operation() + " needs a quorum approval: "
-          + quorum.policy().value(action.service()) + " of " + quorum.officers().size() + " officers must approve it (" + e.getMessage() + ")");
+          + quorum.policy().value(action.service()) + " of " + quorum.officers().size() + " officers must approve the action " + action
+          + " (" + e.getMessage() + "); request its token with: " + tokenCommand(action));
     }
   }
 

@@ -177,6 +177,68 @@ class ServerAccessControlTest {
     assertThat(QuorumApprovalHeader.current()).isNull();
   }
 
+  /**
+   * The approval binds the call's arguments, not only the operation and the key: an approval for one
+   * value is refused for another (and the refusal names the exact action to approve as the
+   * {@code hsmkit quorum token create} command), the approval for the value itself passes once.
+   */
+  @ParameterizedTest(name = "{0}: approved {1}={2}, asked {1}={3}")
+  @CsvSource({
+      "kms:ScheduleKeyDeletion, days,            30,                                                               7",
+      "kms:ScheduleKeyDeletion, days,            7,                                                                30",
+      "kms:PutKeyPolicy,        policy-sha256,   aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+      "kms:ImportKeyMaterial,   material-sha256, 1111111111111111111111111111111111111111111111111111111111111111, 2222222222222222222222222222222222222222222222222222222222222222"})
+  void anApprovalIsForTheCallsExactArguments(String action, String param, String approved, String asked) throws Exception {
+    Database db = TestDatabases.fresh(TestDatabases.Kind.H2);
+    InMemoryQuorumStore store = new InMemoryQuorumStore();
+    Map<String, KeyPair> keys = new java.util.LinkedHashMap<>();
+    for (String id : List.of("alice", "bob")) {
+      KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+      keys.put(id, kp);
+      store.putOfficer(new Officer(id, kp.getPublic(), SignatureScheme.ED25519));
+    }
+    store.setValue(Service.KEY_MANAGEMENT, 2);
+    QuorumAuthorizer quorum = new QuorumAuthorizer(store, new AuditLog(store, new byte[32], Clock.systemUTC()), Clock.systemUTC(),
+        new SecureRandom(), QuorumWindows.CLOUDHSM);
+    ServerAccessControl access = access(db, quorum);
+    String op = action.substring(4);
+    java.util.function.Function<String, String> approvedHeader = value -> {
+      ApprovalToken t = quorum.requestToken(Action.of(Service.KEY_MANAGEMENT, op, Map.of("key", KEY, param, value)), "admin-" + value);
+      keys.forEach((id, kp) -> {
+        try {
+          quorum.receiveApproval(t, id, SignatureScheme.ED25519.sign(kp.getPrivate(), t.toBytes()));
+        } catch (java.security.GeneralSecurityException x) {
+          throw new IllegalStateException(x);
+        }
+      });
+      return Base64.getEncoder().encodeToString(t.toText().getBytes(StandardCharsets.UTF_8));
+    };
+    AccessRequest r = new AccessRequest(ROOT, action, KEY, POLICY, List.of(), Map.of(), List.of(), Map.of(param, asked));
+    assertThat(ServerAccessControl.keyManagementAction(r)).isEqualTo(Action.of(Service.KEY_MANAGEMENT, op, Map.of("key", KEY, param, asked)));
+    String other = approvedHeader.apply(approved);
+    assertThatThrownBy(() -> QuorumApprovalHeader.with(other, () -> {
+      access.check(r);
+      return null;
+    })).isInstanceOf(KmsException.class)
+        .hasMessageContaining("hsmkit quorum token create --service key-management --operation " + op + " ")
+        .hasMessageContaining(" --arg " + param + "=" + asked + " ").hasMessageContaining(" --arg key=" + KEY + " ")
+        .extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.ACCESS_DENIED);
+    // No argument at all (the old, operation-and-key approval) is another action too.
+    AccessRequest bare = new AccessRequest(ROOT, action, KEY, POLICY, List.of(), Map.of(), List.of());
+    String exact = approvedHeader.apply(asked);
+    assertThatThrownBy(() -> QuorumApprovalHeader.with(exact, () -> {
+      access.check(bare);
+      return null;
+    })).extracting(e -> ((KmsException) e).error()).isEqualTo(KmsError.ACCESS_DENIED);
+    // The approval of the exact arguments passes, once. (The refusal above spent nothing.)
+    Runnable withExact = () -> QuorumApprovalHeader.with(exact, () -> {
+      access.check(r);
+      return null;
+    });
+    assertThatCode(withExact::run).doesNotThrowAnyException();
+    assertThatThrownBy(withExact::run).hasMessageContaining("used before");
+  }
+
   @Test
   void theConfigurationRefusesWhatCannotWork() {
     KmsServerConfig ok = KmsServerConfig.of("/x.cfg", Path.of("state"));
