@@ -1,11 +1,13 @@
 package io.hsmkit.cli;
 
 import io.hsmkit.kms.access.Principals;
+import io.hsmkit.kms.audit.AuditSeal;
 import io.hsmkit.kms.audit.AuditTrail;
 import io.hsmkit.kms.store.Database;
 import io.hsmkit.kms.http.EndpointCertificates;
 import io.hsmkit.kms.server.KmsServer;
 import io.hsmkit.kms.server.KmsServerConfig;
+import io.hsmkit.provider.HsmKitProvider;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -96,7 +98,7 @@ public final class ServeCommand implements Callable<Integer> {
   String newPrincipal;
 
   @Option(names = "--verify-audit",
-      description = "Do not serve: walk the audit trail of the database serve would open, print OK with its record count, or fail (exit 1) naming the first broken or missing record.")
+      description = "Do not serve: walk the audit trail of the database serve would open, print OK with its record count, or fail (exit 1) naming the first broken or missing record, or a record whose MAC (made in the token) does not match.")
   boolean verifyAudit;
 
   /**
@@ -150,20 +152,28 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   /**
-   * The core's chain check on the same database as serve (no token, no listener). An H2 database that
-   * is not there is an error rather than an empty, "intact" trail the open would create.
+   * The core's chain check on the same database and token as serve (no listener): the SHA-256 chain
+   * and the MACs the token's audit key made ({@code AuditSeal}); the key is looked for, never made.
+   * An H2 database that is not there is an error rather than an empty, "intact" trail the open would
+   * create; so is a trail with records on a token without the audit key (another token, or the key
+   * destroyed), since its MACs cannot be checked.
    */
   private static int verifyAudit(KmsServerConfig c, PrintWriter out) {
     if (c.jdbcUrl().startsWith("jdbc:h2:file:") && !Files.exists(Path.of(c.jdbcUrl().substring("jdbc:h2:file:".length()) + ".mv.db"))) {
       throw new CliException("no KMS database in " + c.stateDir() + " (serve has not run there; --state-dir or --db-url?)");
     }
+    java.util.Optional<AuditSeal> seal = AuditSeal.existing(new HsmKitProvider(c.hsmkitConfig()));
     try (Database db = Database.open(c.jdbcUrl(), c.dbUser(), c.dbPassword())) {
-      AuditTrail.Verification v = new AuditTrail(db).verify();
+      AuditTrail.Verification v = new AuditTrail(db, seal.orElse(null)).verify();
       if (!v.intact()) {
         throw new CliException("audit trail broken at record " + v.firstBadRecord() + ": " + v.problem() + " (" + v.records()
             + " intact records before it)");
       }
-      out.println("OK: audit trail intact, " + v.records() + " records");
+      if (seal.isEmpty() && v.records() > 0) {
+        throw new CliException("the token has no audit MAC key (" + AuditSeal.KEY_LABEL + "), so the " + v.records()
+            + " records' MACs cannot be checked: is --config the token serve used?");
+      }
+      out.println("OK: audit trail intact, " + v.records() + " records, their MACs checked in the token");
       out.flush();
       return ExitCode.OK;
     }

@@ -155,16 +155,49 @@ class ServeCommandTest {
   }
 
   /**
-   * --verify-audit on the state the starts above wrote: OK with the count; then one record altered,
-   * and the last one removed, each fail naming the record; a state without a database fails.
+   * --verify-audit on the state the starts above wrote: OK with the count; then one record rewritten
+   * with the whole chain's hashes recomputed (its MAC no longer matches), one record altered, and
+   * the last one removed, each fail naming the record; a state without a database fails.
    */
   @Test
   @Order(4)
   void verifyAuditReportsIntactOrTheFirstBrokenRecord() throws Exception {
     String[] verify = {"serve", "--config", cli.config.toString(), "--state-dir", state.toString(), "--verify-audit"};
     Cli.Run ok = Cli.run(verify).ok();
-    assertThat(ok.out()).matches("(?s)OK: audit trail intact, [1-9][0-9]* records\\s*");
+    assertThat(ok.out()).matches("(?s)OK: audit trail intact, [1-9][0-9]* records, their MACs checked in the token\\s*");
     String url = "jdbc:h2:file:" + state.toAbsolutePath().resolve("kms");
+    // A writer of the database rewrites record 2 and recomputes every hash after it and the head:
+    // the SHA-256 chain holds, the MACs made in the token do not.
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "")) {
+      c.setAutoCommit(false);
+      java.util.List<String[]> rows = new java.util.ArrayList<>();
+      try (var rs = c.createStatement().executeQuery("SELECT seq_no, record_json, prev_hash FROM kms_audit WHERE seq_no >= 2 ORDER BY seq_no")) {
+        while (rs.next()) {
+          rows.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+        }
+      }
+      String prev = rows.get(0)[2];
+      for (String[] r : rows) {
+        String json = r[0].equals("2") ? r[1].replace("\"", "\"x") : r[1];
+        java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+        d.update((prev + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        String h = java.util.HexFormat.of().formatHex(d.digest(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        try (var st = c.prepareStatement("UPDATE kms_audit SET record_json = ?, prev_hash = ?, record_hash = ? WHERE seq_no = ?")) {
+          st.setString(1, json);
+          st.setString(2, prev);
+          st.setString(3, h);
+          st.setLong(4, Long.parseLong(r[0]));
+          st.executeUpdate();
+        }
+        prev = h;
+      }
+      try (var st = c.prepareStatement("UPDATE kms_audit_head SET head_hash = ?")) {
+        st.setString(1, prev);
+        st.executeUpdate();
+      }
+      c.commit();
+    }
+    Cli.run(verify).fails("audit trail broken at record 2: record 2 was rewritten");
     try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "")) {
       c.createStatement().executeUpdate("UPDATE kms_audit SET record_json = REPLACE(record_json, '\"', '\"x') WHERE seq_no = 2");
     }

@@ -99,13 +99,21 @@ public final class KmsService implements AutoCloseable {
    * in {@code region} for the account {@code accountId} (both appear in every ARN).
    */
   public KmsService(Database db, KeyBackings backings, AccessControl access, Clock clock, String region, String accountId) {
+    this(db, backings, access, clock, region, accountId, new AuditTrail(db));
+  }
+
+  /**
+   * As above, writing its audit records to {@code audit} (a trail on the same database; the server
+   * gives one sealed in the HSM, {@link io.hsmkit.kms.audit.AuditSeal}).
+   */
+  public KmsService(Database db, KeyBackings backings, AccessControl access, Clock clock, String region, String accountId, AuditTrail audit) {
     this.db = Objects.requireNonNull(db, "db");
     this.backings = Objects.requireNonNull(backings, "backings");
     this.access = Objects.requireNonNull(access, "access");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.region = Objects.requireNonNull(region, "region");
     this.accountId = Objects.requireNonNull(accountId, "accountId");
-    this.audit = new AuditTrail(db);
+    this.audit = Objects.requireNonNull(audit, "audit");
   }
 
   public AuditTrail auditTrail() {
@@ -1314,6 +1322,7 @@ public final class KmsService implements AutoCloseable {
   /**
    * Rotates every Enabled key whose automatic rotation is due by the service's clock, and moves its
    * next rotation date on by its period. Returns the ARNs rotated. Also run by the background work.
+   * Each rotation is one audit record, the service event RotateKey ({@link AuditEvents#serviceEvent}).
    */
   public List<String> rotateDue() {
     long now = clock.millis();
@@ -1332,6 +1341,8 @@ public final class KmsService implements AutoCloseable {
     List<String> done = new ArrayList<>();
     for (KeyRow k : due) {
       rotate(k, "AUTOMATIC");
+      // AWS logs automatic rotation as the service event RotateKey, in the same trail as the calls.
+      audit.append(AuditEvents.serviceEvent(clock.instant(), region, "RotateKey", k.arn(), accountId));
       long next = now + Duration.ofDays(k.rotationPeriodDays()).toMillis();
       db.inTransaction(c -> exec(c, "UPDATE kms_key SET next_rotation_ms = ? WHERE key_id = ?", next, k.keyId()));
       done.add(k.arn());
@@ -1633,8 +1644,8 @@ public final class KmsService implements AutoCloseable {
    * Destroys the keys whose deletion window has ended (by the service's clock): each is first
    * marked Deleting (invisible) in a transaction, then its token objects are destroyed, then its
    * rows go. A crash between the steps leaves a Deleting row that the next purge or
-   * {@link #reconcile()} finishes. Returns the ARNs deleted. Not audited (AWS logs DeleteKey as an
-   * AWS service event; here the purge is the service's own work).
+   * {@link #reconcile()} finishes. Returns the ARNs deleted. Each deletion is one audit record, the
+   * service event DeleteKey as AWS logs it ({@link AuditEvents#serviceEvent}).
    */
   public List<String> purgeExpired() {
     long now = clock.millis();
@@ -1663,6 +1674,9 @@ public final class KmsService implements AutoCloseable {
     List<String> done = new ArrayList<>();
     for (KeyRow k : due) {
       if (destroyTokenObjects(k)) {
+        // The service event DeleteKey, as AWS logs it, before the rows go: a crash between the two
+        // leaves the key Deleting, and the next purge logs it again rather than never.
+        audit.append(AuditEvents.serviceEvent(clock.instant(), region, "DeleteKey", k.arn(), accountId));
         db.inTransaction(c -> deleteKeyRows(c, k.keyId()));
         done.add(k.arn());
       }
@@ -1834,6 +1848,9 @@ public final class KmsService implements AutoCloseable {
     List<String> done = new ArrayList<>();
     for (KeyRow k : deleting) {
       if (destroyTokenObjects(k)) {
+        // The service event DeleteKey, as AWS logs it, before the rows go: a crash between the two
+        // leaves the key Deleting, and the next purge logs it again rather than never.
+        audit.append(AuditEvents.serviceEvent(clock.instant(), region, "DeleteKey", k.arn(), accountId));
         db.inTransaction(c -> deleteKeyRows(c, k.keyId()));
         done.add(k.arn());
       }

@@ -47,7 +47,7 @@ public final class KeyPolicies {
     KeyPolicy p = KeyPolicy.parse(policyJson);
     if (!bypassPolicyLockoutSafetyCheck) {
       AccessRequest r = new AccessRequest(caller, "kms:PutKeyPolicy", keyArn, policyJson, List.of(), Map.of(), List.of());
-      PolicyAccessControl.Decision d = new PolicyAccessControl(null, RetiredGrants.NONE).decide(r, Map.of(), null);
+      PolicyAccessControl.Decision d = new PolicyAccessControl().decide(r, Map.of(), null);
       if (!d.allowed()) {
         throw new KmsException(KmsError.MALFORMED_POLICY_DOCUMENT,
             "The new key policy will not allow you to update the key policy in the future (it does not allow " + caller.principalArn()

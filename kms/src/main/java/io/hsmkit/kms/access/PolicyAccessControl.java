@@ -3,10 +3,6 @@ package io.hsmkit.kms.access;
 import io.hsmkit.kms.Caller;
 import io.hsmkit.kms.KmsError;
 import io.hsmkit.kms.KmsException;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -40,13 +36,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Denials are {@code AccessDeniedException} with AWS's wording, e.g. "User: arn:... is not
  * authorized to perform: kms:Encrypt on resource: arn:aws:kms:... because no resource-based policy
  * allows the kms:Encrypt action". Parsed policies are cached by their text. Thread-safe; no I/O
- * except the grant-token MAC (in the token) and {@link RetiredGrants} for token-only grants.
+ * except the {@link GrantTokenLookup} of a request's grant tokens.
  */
 public final class PolicyAccessControl implements AccessControl {
-  /** How long a grant token makes its grant count without the grant being listed (AWS: "up to five minutes"). */
-  public static final Duration DEFAULT_TOKEN_WINDOW = Duration.ofMinutes(5);
   /** AWS's limit on grant tokens in one request. */
   public static final int MAX_GRANT_TOKENS = 10;
+  /** AWS's limit on the length of a grant token. */
+  public static final int MAX_TOKEN_CHARS = 8192;
 
   /** Grant operations whose requests take an encryption context, so that grant constraints apply to them. */
   static final Set<String> CONTEXT_OPERATIONS = Set.of("Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo", "GenerateDataKey",
@@ -54,26 +50,30 @@ public final class PolicyAccessControl implements AccessControl {
 
   private static final int CACHE_LIMIT = 4096;
 
-  private final GrantTokens tokens;
-  private final RetiredGrants retired;
-  private final Clock clock;
-  private final Duration tokenWindow;
+  private final GrantTokenLookup tokens;
   private final Map<String, KeyPolicy> keyPolicies = new ConcurrentHashMap<>();
   private final Map<String, KeyPolicy> identityPolicies = new ConcurrentHashMap<>();
 
-  /**
-   * @param tokens  checks grant tokens; null when the service issues none (any token is then invalid)
-   * @param retired says which token-only grants were retired or revoked
-   */
-  public PolicyAccessControl(GrantTokens tokens, RetiredGrants retired, Clock clock, Duration tokenWindow) {
-    this.tokens = tokens;
-    this.retired = Objects.requireNonNull(retired, "retired");
-    this.clock = Objects.requireNonNull(clock, "clock");
-    this.tokenWindow = Objects.requireNonNull(tokenWindow, "tokenWindow");
+  /** @param tokens the grant tokens the service issued ({@link GrantTokenLookup#NONE} when it issues none) */
+  public PolicyAccessControl(GrantTokenLookup tokens) {
+    this.tokens = Objects.requireNonNull(tokens, "tokens");
   }
 
-  public PolicyAccessControl(GrantTokens tokens, RetiredGrants retired) {
-    this(tokens, retired, Clock.systemUTC(), DEFAULT_TOKEN_WINDOW);
+  /** Policies and listed grants only; every grant token is invalid. */
+  public PolicyAccessControl() {
+    this(GrantTokenLookup.NONE);
+  }
+
+  /**
+   * The former constructor, from when a grant token carried a grant of its own (a MACed token, and
+   * {@code retired} for grants known only through one); kept so callers compile. {@code retired} is
+   * ignored: a grant now counts only while the core lists it.
+   *
+   * @deprecated use {@link #PolicyAccessControl(GrantTokenLookup)}
+   */
+  @Deprecated(forRemoval = true)
+  public PolicyAccessControl(GrantTokenLookup tokens, RetiredGrants retired) {
+    this(tokens == null ? GrantTokenLookup.NONE : tokens);
   }
 
   /** Why a request was allowed or denied. */
@@ -109,7 +109,7 @@ public final class PolicyAccessControl implements AccessControl {
    * that carries CreateGrant then allows it only for the same or fewer operations and an equally
    * strict or stricter constraint (null for other actions).
    *
-   * @throws KmsException {@code INVALID_GRANT_TOKEN} for a grant token that does not verify,
+   * @throws KmsException {@code INVALID_GRANT_TOKEN} for a grant token the service did not issue,
    *     {@code VALIDATION} for more than {@value #MAX_GRANT_TOKENS} tokens
    */
   public Decision decide(AccessRequest r, Map<String, List<String>> extraConditionKeys, Grant proposed) {
@@ -120,7 +120,7 @@ public final class PolicyAccessControl implements AccessControl {
     boolean root = PrincipalArns.rootAccount(caller.principalArn()) != null;
     String who = "User: " + caller.principalArn() + " is not authorized to perform: " + r.action();
 
-    List<Grant> tokenGrants = tokenGrants(r);
+    checkGrantTokens(r);
     if (r.keyArn() == null) {
       return identityOnly(identity, root, ctx, who);
     }
@@ -144,9 +144,7 @@ public final class PolicyAccessControl implements AccessControl {
     if (kp == KeyPolicy.Grants.ACCOUNT && identityAllows) {
       return new Decision(true, root ? Basis.ACCOUNT_ROOT : Basis.IDENTITY_POLICY, null, null);
     }
-    List<Grant> all = new ArrayList<>(r.grants());
-    all.addAll(tokenGrants);
-    for (Grant g : all) {
+    for (Grant g : r.grants()) {
       if (grantAllows(g, r, identityAllows, proposed)) {
         return new Decision(true, Basis.GRANT, g.grantId(), null);
       }
@@ -199,29 +197,20 @@ public final class PolicyAccessControl implements AccessControl {
     return new Decision(false, b, null, message);
   }
 
-  /** The grants the request's tokens carry, issued within the window and not retired. */
-  private List<Grant> tokenGrants(AccessRequest r) {
-    if (r.grantTokens().isEmpty()) {
-      return List.of();
-    }
+  /**
+   * Every grant token of the request must name a grant the service holds; the grant itself comes
+   * from the key's list, so a token adds nothing to the decision (AWS: a grant token lets a grantee
+   * use a grant before it is listed; here a grant is listed once CreateGrant returns).
+   */
+  private void checkGrantTokens(AccessRequest r) {
     if (r.grantTokens().size() > MAX_GRANT_TOKENS) {
       throw new KmsException(KmsError.VALIDATION, "1 validation error detected: Value at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to " + MAX_GRANT_TOKENS);
     }
-    if (tokens == null) {
-      throw new KmsException(KmsError.INVALID_GRANT_TOKEN, "The grant token is not valid");
-    }
-    List<Grant> out = new ArrayList<>();
-    Instant now = clock.instant();
     for (String t : r.grantTokens()) {
-      GrantTokens.Verified v = tokens.verify(t); // throws INVALID_GRANT_TOKEN
-      // A token only bridges the time until the grant is listed; a listed grant needs no token,
-      // and an old token alone is not enough (the list is then the truth).
-      if (!now.isAfter(v.issuedAt().plus(tokenWindow)) && r.keyArn() != null && v.grant().keyArn().equals(r.keyArn())
-          && !retired.isRetiredOrRevoked(v.grant().grantId())) {
-        out.add(v.grant());
+      if (t == null || t.isEmpty() || t.length() > MAX_TOKEN_CHARS || !tokens.isIssued(t)) {
+        throw new KmsException(KmsError.INVALID_GRANT_TOKEN, "The grant token is not valid");
       }
     }
-    return out;
   }
 
   /** Whether grant {@code g} allows the request (see the class comment). */

@@ -1,15 +1,18 @@
 package io.hsmkit.kms.access;
 
 /**
- * Tells whether a grant was retired or revoked, for grants that reach {@link PolicyAccessControl}
- * through a grant token only (before the grant shows in the key's grant list). The core stores
- * grants; it answers true for every id it ever retired or revoked, at least for the grant-token
- * window of {@link PolicyAccessControl}. Thread-safe.
+ * Formerly told {@link PolicyAccessControl} whether a grant known only through a grant token was
+ * retired or revoked. Grant tokens no longer carry grants ({@link GrantTokenLookup}), so nothing
+ * asks it any more; it stays only for the deprecated constructor
+ * {@link PolicyAccessControl#PolicyAccessControl(GrantTokenLookup, RetiredGrants)}.
+ *
+ * @deprecated nothing uses it; pass a {@link GrantTokenLookup} instead
  */
+@Deprecated(forRemoval = true)
 @FunctionalInterface
 public interface RetiredGrants {
   boolean isRetiredOrRevoked(String grantId);
 
-  /** For tests and for a service without grant tokens: nothing was ever retired. */
+  /** Nothing was ever retired. */
   RetiredGrants NONE = id -> false;
 }

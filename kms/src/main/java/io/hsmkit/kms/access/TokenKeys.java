@@ -12,17 +12,39 @@ import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
 
 /**
- * The access part's own token keys (the principal-secret wrapping key, the grant-token MAC key):
+ * The service's own token keys (the principal-secret wrapping key, the audit trail's MAC key):
  * found by label in the HsmKit KeyStore, or generated on first use in the token through the
  * provider's KeyGenerator and made a labelled token object through the KeyStore. The key must be
  * sensitive and not extractable, whatever the provider's {@code keys.*} configuration says; one
  * that is not is refused.
  */
-final class TokenKeys {
+public final class TokenKeys {
   private TokenKeys() {}
 
+  /**
+   * The secret key {@code label} if the provider's token holds it (checked as {@link #getOrCreate}
+   * checks it), else empty; never creates one.
+   */
+  public static java.util.Optional<SecretKey> find(Provider provider, String label) {
+    Objects.requireNonNull(provider, "provider");
+    try {
+      KeyStore ks = KeyStore.getInstance("HsmKit", provider);
+      ks.load(null, null);
+      Key k = ks.getKey(label, null);
+      if (k == null) {
+        return java.util.Optional.empty();
+      }
+      if (!(k instanceof HsmKey hk) || !(k instanceof SecretKey sk) || !hk.isTokenObject() || !hk.isSensitive() || hk.isExtractable()) {
+        throw new KmsException(KmsError.KMS_INTERNAL, "token key " + label + " must be a sensitive, non-extractable secret token object");
+      }
+      return java.util.Optional.of(sk);
+    } catch (GeneralSecurityException | java.io.IOException e) {
+      throw new KmsException(KmsError.KMS_INTERNAL, "cannot look for token key " + label + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Finds or creates the secret key {@code label} ({@code algorithm}, {@code bits}) in the provider's token. */
-  static SecretKey getOrCreate(Provider provider, String label, String algorithm, int bits) {
+  public static SecretKey getOrCreate(Provider provider, String label, String algorithm, int bits) {
     Objects.requireNonNull(provider, "provider");
     try {
       KeyStore ks = KeyStore.getInstance("HsmKit", provider);

@@ -8,8 +8,8 @@
  *
  * <p>Wiring, for the service and the endpoint:
  * <pre>{@code
- * GrantTokens tokens = GrantTokens.onToken(defaultStoreProvider);          // MAC key in the token
- * PolicyAccessControl access = new PolicyAccessControl(tokens, grantStore::isRetiredOrRevoked);
+ * // grant tokens: the core's random token stored with the grant row, looked up in the database
+ * PolicyAccessControl access = new PolicyAccessControl(ServerAccessControl.grantTokensIn(database));
  * Principals principals = new Principals(database, defaultStoreProvider, quorumOrNull);
  *
  * // every call: access.check(new AccessRequest(caller, "kms:Encrypt", keyArn, keyPolicy, grants, ec, grantTokens));
@@ -18,8 +18,8 @@
  * //   CreateAlias ...: also access.checkIdentityOnly(caller, "kms:CreateAlias", aliasArn)
  * // CreateKey:    policy == null ? KeyPolicies.defaultPolicy(account) : KeyPolicies.validateForPut(policy, caller, keyArn, bypass)
  * // PutKeyPolicy: KeyPolicies.validateForPut(policy, caller, keyArn, bypass) after access.check(kms:PutKeyPolicy)
- * // CreateGrant:  GrantRules.authorizeCreateGrant(access, request, proposed, keySpec, keyUsage); tokens.issue(grant, now)
- * // RetireGrant:  GrantRules.authorizeRetire(caller, grant)  (by token: tokens.verify(token).grant())
+ * // CreateGrant:  GrantRules.authorizeCreateGrant(access, request, proposed, keySpec, keyUsage); a random token stored with the row
+ * // RetireGrant:  GrantRules.authorizeRetire(caller, grant)  (by token: the grant whose row holds it)
  * // RevokeGrant:  GrantRules.authorizeRevoke(access, request)
  * // SigV4:        principals is the endpoint's CredentialLookup
  * }</pre>

@@ -85,6 +85,42 @@ public final class AuditEvents {
     return e;
   }
 
+  /**
+   * A record of the service's own work, in CloudTrail's shape for AWS service events (what AWS logs
+   * as DeleteKey at the end of a deletion window and RotateKey for automatic rotation): no caller
+   * but {@code userIdentity} {@code {"type":"AWSService","invokedBy":"kms.amazonaws.com","accountId":...}},
+   * {@code sourceIPAddress} and {@code userAgent} "kms.amazonaws.com", null request and response,
+   * {@code eventType} "AwsServiceEvent", the key as resource and {@code serviceEventDetails.keyId}.
+   */
+  public static ObjectNode serviceEvent(Instant time, String region, String eventName, String keyArn, String accountId) {
+    ObjectNode e = JSON.createObjectNode();
+    e.put("eventVersion", "1.08");
+    ObjectNode id = e.putObject("userIdentity");
+    id.put("type", "AWSService");
+    id.put("invokedBy", "kms.amazonaws.com");
+    id.put("accountId", accountId);
+    e.put("eventTime", time.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+    e.put("eventSource", "kms.amazonaws.com");
+    e.put("eventName", eventName);
+    e.put("awsRegion", region);
+    e.put("sourceIPAddress", "kms.amazonaws.com");
+    e.put("userAgent", "kms.amazonaws.com");
+    e.set("requestParameters", e.nullNode());
+    e.set("responseElements", e.nullNode());
+    e.put("eventID", UUID.randomUUID().toString());
+    e.put("readOnly", false);
+    ObjectNode r = e.putArray("resources").addObject();
+    r.put("accountId", accountId);
+    r.put("type", "AWS::KMS::Key");
+    r.put("ARN", keyArn);
+    e.put("eventType", "AwsServiceEvent");
+    e.put("managementEvent", true);
+    e.put("recipientAccountId", accountId);
+    e.putObject("serviceEventDetails").put("keyId", keyArn.substring(keyArn.lastIndexOf('/') + 1));
+    e.put("eventCategory", "Management");
+    return e;
+  }
+
   /** The JSON of an API record without any member named in {@link #REDACTED}, nor nulls. */
   public static JsonNode redacted(Object value) {
     if (value == null) {

@@ -1,9 +1,10 @@
 package io.hsmkit.kms.server;
 
 import io.hsmkit.kms.KmsService;
+import io.hsmkit.kms.audit.AuditSeal;
+import io.hsmkit.kms.audit.AuditTrail;
 import io.hsmkit.kms.access.PolicyAccessControl;
 import io.hsmkit.kms.access.Principals;
-import io.hsmkit.kms.access.RetiredGrants;
 import io.hsmkit.kms.backing.token.TokenKeyBacking;
 import io.hsmkit.kms.cks.CustomKeyStoreBackings;
 import io.hsmkit.kms.cks.CustomKeyStores;
@@ -97,12 +98,18 @@ public final class KmsServer implements AutoCloseable {
           PinSealer.onBacking(defaultStore));
       started.add(stores);
       Principals principals = new Principals(db, provider, config.quorum(), config.clock());
-      // Grants live in the core's table and count at once; a retired or revoked grant is a deleted row.
-      RetiredGrants retired = grantId -> !grantExists(db, grantId);
+      // Grants live in the core's table and count at once; a grant token must name an existing grant row.
       ServerAccessControl access = new ServerAccessControl(
-          new PolicyAccessControl(null, retired, config.clock(), PolicyAccessControl.DEFAULT_TOKEN_WINDOW), db, config.quorum());
+          new PolicyAccessControl(ServerAccessControl.grantTokensIn(db)), db, config.quorum());
+      // The audit trail is MACed in the token; a key made just now means a trail never sealed
+      // (a fresh one, or one from before sealing existed): its records are sealed as they are.
+      AuditSeal seal = AuditSeal.onToken(provider);
+      AuditTrail trail = new AuditTrail(db, seal);
+      if (seal.createdNow()) {
+        trail.sealExisting();
+      }
       KmsService service = new KmsService(db, new CustomKeyStoreBackings(defaultStore, stores), access, config.clock(),
-          config.region(), config.accountId());
+          config.region(), config.accountId(), trail);
       started.add(service);
       service.reconcile();
       service.startBackgroundWork(Duration.ofMinutes(1));
@@ -174,17 +181,6 @@ public final class KmsServer implements AutoCloseable {
         try (ResultSet rs = st.executeQuery()) {
           rs.next();
           return rs.getInt(1);
-        }
-      }
-    });
-  }
-
-  private static boolean grantExists(Database db, String grantId) {
-    return db.inTransaction(c -> {
-      try (PreparedStatement st = c.prepareStatement("SELECT 1 FROM kms_grant WHERE grant_id = ?")) {
-        st.setString(1, grantId);
-        try (ResultSet rs = st.executeQuery()) {
-          return rs.next();
         }
       }
     });

@@ -4,6 +4,7 @@ import io.hsmkit.kms.KmsError;
 import io.hsmkit.kms.KmsException;
 import io.hsmkit.kms.access.AccessControl;
 import io.hsmkit.kms.access.AccessRequest;
+import io.hsmkit.kms.access.GrantTokenLookup;
 import io.hsmkit.kms.access.PolicyAccessControl;
 import io.hsmkit.kms.http.QuorumApprovalHeader;
 import io.hsmkit.kms.store.Database;
@@ -29,10 +30,10 @@ import java.util.TreeMap;
  * <ul>
  *   <li><b>Grant tokens.</b> The core issues a grant token as an opaque random string stored with
  *       the grant row, and a grant is effective as soon as CreateGrant commits (it is in
- *       {@link AccessRequest#grants()} at once). So a token adds no grant here: each one must name
- *       a grant the database holds (else InvalidGrantTokenException, as AWS answers a token it
- *       cannot read), and it is then dropped before {@link PolicyAccessControl} decides (which
- *       would otherwise try to verify it as its own MAC'd token format).
+ *       {@link AccessRequest#grants()} at once). So a token adds no grant: each one must name a
+ *       grant the database holds (else InvalidGrantTokenException, as AWS answers a token it
+ *       cannot read). {@link PolicyAccessControl} checks that through {@link #grantTokensIn}, the
+ *       lookup the server gives it.
  *   <li><b>Quorum guards.</b> With a {@link QuorumAuthorizer}, ScheduleKeyDeletion, PutKeyPolicy and
  *       ImportKeyMaterial ({@code key-management}), and the custom key store changes ({@code token}),
  *       pass where the value asks for no approval (value 1), or with an approval token carried in
@@ -47,13 +48,16 @@ public final class ServerAccessControl implements AccessControl {
   public static final Set<String> KEY_MANAGEMENT_ACTIONS = Set.of("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:ImportKeyMaterial");
 
   private final PolicyAccessControl policies;
-  private final Database db;
   private final QuorumAuthorizer quorum;
 
-  /** @param quorum null when no quorum is configured (no guard beyond the policies) */
+  /**
+   * @param policies the policy evaluation; the server's checks grant tokens through {@link #grantTokensIn}{@code (db)}
+   * @param db       the service's database (checked non-null; the grant-token lookup is the policies')
+   * @param quorum   null when no quorum is configured (no guard beyond the policies)
+   */
   public ServerAccessControl(PolicyAccessControl policies, Database db, QuorumAuthorizer quorum) {
     this.policies = Objects.requireNonNull(policies, "policies");
-    this.db = Objects.requireNonNull(db, "db");
+    Objects.requireNonNull(db, "db");
     this.quorum = quorum;
   }
 
@@ -62,21 +66,25 @@ public final class ServerAccessControl implements AccessControl {
     return policies;
   }
 
-  @Override
-  public void check(AccessRequest request) {
-    List<String> tokens = request.grantTokens();
-    if (!tokens.isEmpty()) {
-      if (tokens.size() > PolicyAccessControl.MAX_GRANT_TOKENS) {
-        throw new KmsException(KmsError.VALIDATION, "1 validation error detected: Value at 'grantTokens' failed to satisfy constraint: "
-            + "Member must have length less than or equal to " + PolicyAccessControl.MAX_GRANT_TOKENS);
-      }
-      for (String t : tokens) {
-        if (t == null || t.isEmpty() || t.length() > 8192 || !known(t)) {
-          throw new KmsException(KmsError.INVALID_GRANT_TOKEN, "The grant token is not valid");
+  /**
+   * The grant tokens of the core's grants: a token is issued when its grant's row (which stores it)
+   * exists, so a retired or revoked grant's token is invalid from then on. What the server gives
+   * {@link PolicyAccessControl}.
+   */
+  public static GrantTokenLookup grantTokensIn(Database db) {
+    Objects.requireNonNull(db, "db");
+    return token -> db.inTransaction(c -> {
+      try (PreparedStatement st = c.prepareStatement("SELECT 1 FROM kms_grant WHERE grant_token = ?")) {
+        st.setString(1, token);
+        try (ResultSet rs = st.executeQuery()) {
+          return rs.next();
         }
       }
-      request = request.withGrantTokens(List.of());
-    }
+    });
+  }
+
+  @Override
+  public void check(AccessRequest request) {
     policies.check(request);
     if (request.keyArn() != null && KEY_MANAGEMENT_ACTIONS.contains(request.action())) {
       guard(keyManagementAction(request));
@@ -140,14 +148,4 @@ public final class ServerAccessControl implements AccessControl {
     return new QuorumAuthorizer.Authorization(token, quorum.approvals(token));
   }
 
-  private boolean known(String token) {
-    return db.inTransaction(c -> {
-      try (PreparedStatement st = c.prepareStatement("SELECT 1 FROM kms_grant WHERE grant_token = ?")) {
-        st.setString(1, token);
-        try (ResultSet rs = st.executeQuery()) {
-          return rs.next();
-        }
-      }
-    });
-  }
 }

@@ -20,19 +20,13 @@ import io.hsmkit.kms.Caller;
 import io.hsmkit.kms.KmsError;
 import io.hsmkit.kms.KmsException;
 import io.hsmkit.kms.access.PolicyAccessControl.Basis;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -44,10 +38,8 @@ class GrantsTest {
   static final String OWNER_ONLY = keyPolicy(allow(ROOT, "kms:*"));
   /** A policy that names neither the grantees nor their account: only grants can let them in. */
   static final String ADMIN_ONLY = keyPolicy(allow("arn:aws:iam::111122223333:user/admin", "kms:*"));
-  // A software MAC key for the unit tests; the token-backed key is tested in PrincipalsTest.
-  static final GrantTokens TOKENS = new GrantTokens(null, new SecretKeySpec(new byte[32], "HmacSHA256"));
-  static final GrantTokens OTHER_TOKENS = new GrantTokens(null, new SecretKeySpec(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-      17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}, "HmacSHA256"));
+  /** The grant tokens the service issued, for grants that still exist (the server looks them up in the grant table). */
+  static final Set<String> ISSUED = Set.of("token-of-g1", "token-of-g2");
 
   static Grant grant(String id, String key, String grantee, String retiring, Set<String> ops, Grant.Constraints c) {
     return new Grant(id, key, "g-" + id, grantee, retiring, ROOT, ops, c, NOW);
@@ -61,12 +53,12 @@ class GrantsTest {
     return new Grant.Constraints(null, m);
   }
 
-  static PolicyAccessControl ac(Set<String> retired, Instant now) {
-    return new PolicyAccessControl(TOKENS, retired::contains, Clock.fixed(now, ZoneOffset.UTC), PolicyAccessControl.DEFAULT_TOKEN_WINDOW);
+  static PolicyAccessControl ac() {
+    return new PolicyAccessControl(ISSUED::contains);
   }
 
   static PolicyAccessControl.Decision decide(Caller c, String action, String policy, List<Grant> grants, Map<String, String> ec, List<String> tokens) {
-    return ac(Set.of(), NOW).decide(new AccessRequest(c, action, KEY, policy, grants, ec, tokens), Map.of(), null);
+    return ac().decide(new AccessRequest(c, action, KEY, policy, grants, ec, tokens), Map.of(), null);
   }
 
   static final Grant BOB_ENC = grant("g1", KEY, BOB, null, Set.of("Encrypt", "Decrypt", "DescribeKey"), null);
@@ -121,82 +113,79 @@ class GrantsTest {
 
   @Test
   void aRetiredOrRevokedGrantNoLongerAllows() {
+    AccessRequest listed = new AccessRequest(caller(BOB, null), "kms:Encrypt", KEY, OWNER_ONLY, List.of(BOB_ENC), Map.of(), List.of("token-of-g1"));
+    assertThat(ac().decide(listed, Map.of(), null).allowed()).isTrue();
     // The core drops retired and revoked grants from the list: the grant no longer counts...
     assertThat(decide(caller(BOB, null), "kms:Encrypt", OWNER_ONLY, List.of(), Map.of(), List.of()).allowed()).isFalse();
-    // ...and a grant token for it does not bring it back.
-    String token = TOKENS.issue(BOB_ENC, NOW);
-    AccessRequest r = new AccessRequest(caller(BOB, null), "kms:Encrypt", KEY, OWNER_ONLY, List.of(), Map.of(), List.of(token));
-    assertThat(ac(Set.of(), NOW).decide(r, Map.of(), null).allowed()).isTrue();
-    assertThat(ac(Set.of("g1"), NOW).decide(r, Map.of(), null).allowed()).isFalse();
+    // ...and its token, whose row went with it, is no longer one the service issued.
+    AccessRequest gone = new AccessRequest(caller(BOB, null), "kms:Encrypt", KEY, OWNER_ONLY, List.of(), Map.of(), List.of("token-of-g1"));
+    assertThatThrownBy(() -> new PolicyAccessControl(Set.of("token-of-g2")::contains).check(gone))
+        .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.INVALID_GRANT_TOKEN));
   }
 
+  /**
+   * One grant-token scheme: a token names a grant the service holds and adds no grant of its own
+   * (a grant counts once CreateGrant commits, from the key's list); the listed grant's rules,
+   * grantee and constraints decide, with or without a token.
+   */
   @Test
-  void aGrantTokenMakesAnUnlistedGrantCountWithinItsWindow() {
-    String token = TOKENS.issue(BOB_EQ, NOW);
-    AccessRequest r = new AccessRequest(caller(BOB, null), "kms:Decrypt", KEY, OWNER_ONLY, List.of(), Map.of("a", "1"), List.of(token));
-    PolicyAccessControl.Decision d = ac(Set.of(), NOW.plusSeconds(60)).decide(r, Map.of(), null);
+  void aGrantTokenBringsNoGrantOfItsOwn() {
+    // An issued token, its grant not in the list: nothing allows bob.
+    AccessRequest unlisted = new AccessRequest(caller(BOB, null), "kms:Decrypt", KEY, OWNER_ONLY, List.of(), Map.of("a", "1"), List.of("token-of-g2"));
+    assertThat(ac().decide(unlisted, Map.of(), null).basis()).isEqualTo(Basis.NO_KEY_POLICY_ALLOW);
+    // Listed: the grant allows, the token is accepted with it.
+    AccessRequest r = new AccessRequest(caller(BOB, null), "kms:Decrypt", KEY, OWNER_ONLY, List.of(BOB_EQ), Map.of("a", "1"), List.of("token-of-g2"));
+    PolicyAccessControl.Decision d = ac().decide(r, Map.of(), null);
+    assertThat(d.allowed()).isTrue();
     assertThat(d.basis()).isEqualTo(Basis.GRANT);
     assertThat(d.grantId()).isEqualTo("g2");
-    // the token carries the constraint too
-    AccessRequest wrongContext = new AccessRequest(caller(BOB, null), "kms:Decrypt", KEY, OWNER_ONLY, List.of(), Map.of("a", "2"), List.of(token));
-    assertThat(ac(Set.of(), NOW).decide(wrongContext, Map.of(), null).allowed()).isFalse();
-    // another caller presenting bob's token gets nothing from it
-    AccessRequest alice = new AccessRequest(caller(ALICE, null), "kms:Decrypt", KEY, OWNER_ONLY, List.of(), Map.of("a", "1"), List.of(token));
-    assertThat(ac(Set.of(), NOW).decide(alice, Map.of(), null).allowed()).isFalse();
-    // after the window the list is the truth
-    assertThat(ac(Set.of(), NOW.plus(Duration.ofMinutes(6))).decide(r, Map.of(), null).allowed()).isFalse();
-    // a token for a grant on another key does not apply to this one
-    String other = TOKENS.issue(grant("g7", KEY2, BOB, null, Set.of("Decrypt"), null), NOW);
-    AccessRequest r2 = new AccessRequest(caller(BOB, null), "kms:Decrypt", KEY, OWNER_ONLY, List.of(), Map.of(), List.of(other));
-    assertThat(ac(Set.of(), NOW).decide(r2, Map.of(), null).allowed()).isFalse();
-  }
-
-  @Test
-  void grantTokensRoundTrip() {
-    Grant g = new Grant("g8", KEY, null, BOB, ALICE, ROOT, Set.of("Encrypt", "RetireGrant"), subsetC(Map.of("k", "v", "ab", "c")), null);
-    GrantTokens.Verified v = TOKENS.verify(TOKENS.issue(g, NOW));
-    assertThat(v.grant()).isEqualTo(g);
-    assertThat(v.issuedAt()).isEqualTo(NOW);
+    // The grant's constraint still holds with the token.
+    AccessRequest wrongContext = new AccessRequest(caller(BOB, null), "kms:Decrypt", KEY, OWNER_ONLY, List.of(BOB_EQ), Map.of("a", "2"), List.of("token-of-g2"));
+    assertThat(ac().decide(wrongContext, Map.of(), null).allowed()).isFalse();
+    // Another caller presenting bob's token gets nothing from it.
+    AccessRequest alice = new AccessRequest(caller(ALICE, null), "kms:Decrypt", KEY, OWNER_ONLY, List.of(BOB_EQ), Map.of("a", "1"), List.of("token-of-g2"));
+    assertThat(ac().decide(alice, Map.of(), null).allowed()).isFalse();
   }
 
   static Stream<Arguments> badTokens() {
-    String good = TOKENS.issue(BOB_ENC, NOW);
-    byte[] raw = Base64.getUrlDecoder().decode(good);
-    List<Arguments> out = new ArrayList<>();
-    out.add(Arguments.of("empty", ""));
-    out.add(Arguments.of("not base64", "***"));
-    out.add(Arguments.of("too short", "AQ"));
-    out.add(Arguments.of("too long", "A".repeat(GrantTokens.MAX_TOKEN_CHARS + 1)));
-    out.add(Arguments.of("truncated", good.substring(0, good.length() - 4)));
-    out.add(Arguments.of("another MAC key", OTHER_TOKENS.issue(BOB_ENC, NOW)));
-    for (int i : new int[] {0, 1, 9, 20, raw.length / 2, raw.length - 33, raw.length - 1}) {
-      byte[] flipped = raw.clone();
-      flipped[i] ^= 0x01;
-      out.add(Arguments.of("bit flipped at byte " + i, Base64.getUrlEncoder().withoutPadding().encodeToString(flipped)));
-    }
-    return out.stream();
+    return Stream.of(
+        Arguments.of("empty", ""),
+        Arguments.of("too long", "token-of-g1" + "A".repeat(PolicyAccessControl.MAX_TOKEN_CHARS)),
+        Arguments.of("never issued", "forged"),
+        Arguments.of("another grant's token in other case", "TOKEN-OF-G1"),
+        Arguments.of("an issued token with a character more", "token-of-g1x"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("badTokens")
-  void malformedOrForgedTokensAreInvalidGrantTokens(String name, String token) {
-    AccessRequest r = new AccessRequest(caller(BOB, null), "kms:Encrypt", KEY, OWNER_ONLY, List.of(BOB_ENC), Map.of(), List.of(token));
-    assertThatThrownBy(() -> ac(Set.of(), NOW).check(r))
+  void tokensTheServiceDidNotIssueAreInvalidGrantTokens(String name, String token) {
+    // Even where the listed grant alone would allow, and next to a good token.
+    AccessRequest r = new AccessRequest(caller(BOB, null), "kms:Encrypt", KEY, OWNER_ONLY, List.of(BOB_ENC), Map.of(), List.of("token-of-g1", token));
+    assertThatThrownBy(() -> ac().check(r))
+        .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.INVALID_GRANT_TOKEN));
+    // Also on an action not on a key.
+    AccessRequest notOnAKey = new AccessRequest(caller(ROOT, null), "kms:ListKeys", null, null, List.of(), Map.of(), List.of(token));
+    assertThatThrownBy(() -> ac().check(notOnAKey))
         .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.INVALID_GRANT_TOKEN));
   }
 
   @Test
   void moreThanTenTokensIsAValidationError() {
-    List<String> eleven = Collections.nCopies(11, TOKENS.issue(BOB_ENC, NOW));
-    AccessRequest r = new AccessRequest(caller(BOB, null), "kms:Encrypt", KEY, OWNER_ONLY, List.of(), Map.of(), eleven);
-    assertThatThrownBy(() -> ac(Set.of(), NOW).check(r)).isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.VALIDATION));
+    List<String> eleven = Collections.nCopies(11, "token-of-g1");
+    AccessRequest r = new AccessRequest(caller(BOB, null), "kms:Encrypt", KEY, OWNER_ONLY, List.of(BOB_ENC), Map.of(), eleven);
+    assertThatThrownBy(() -> ac().check(r)).isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.VALIDATION));
+    List<String> ten = Collections.nCopies(10, "token-of-g1");
+    AccessRequest ok = new AccessRequest(caller(BOB, null), "kms:Encrypt", KEY, OWNER_ONLY, List.of(BOB_ENC), Map.of(), ten);
+    assertThat(ac().decide(ok, Map.of(), null).allowed()).isTrue();
   }
 
   @Test
-  void withoutGrantTokensConfiguredEveryTokenIsInvalid() {
-    AccessRequest r = new AccessRequest(caller(BOB, null), "kms:Encrypt", KEY, OWNER_ONLY, List.of(BOB_ENC), Map.of(), List.of(TOKENS.issue(BOB_ENC, NOW)));
-    assertThatThrownBy(() -> new PolicyAccessControl(null, RetiredGrants.NONE).check(r))
+  void withoutIssuedGrantTokensEveryTokenIsInvalid() {
+    AccessRequest r = new AccessRequest(caller(BOB, null), "kms:Encrypt", KEY, OWNER_ONLY, List.of(BOB_ENC), Map.of(), List.of("token-of-g1"));
+    assertThatThrownBy(() -> new PolicyAccessControl().check(r))
         .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.INVALID_GRANT_TOKEN));
+    // No token at all: the listed grant decides.
+    assertThat(new PolicyAccessControl().decide(r.withGrantTokens(List.of()), Map.of(), null).allowed()).isTrue();
   }
 
   // ---------------------------------------------------------------- CreateGrant
@@ -227,9 +216,9 @@ class GrantsTest {
   void aGrantWithCreateGrantPassesOnlyItsOwnRights(String name, Grant proposed, boolean allowed) {
     AccessRequest r = createGrantRequest(caller(BOB, null), OWNER_ONLY, List.of(PARENT));
     if (allowed) {
-      GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, proposed, "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT");
+      GrantRules.authorizeCreateGrant(ac(), r, proposed, "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT");
     } else {
-      assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, proposed, "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"))
+      assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(), r, proposed, "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"))
           .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.ACCESS_DENIED));
     }
   }
@@ -239,8 +228,8 @@ class GrantsTest {
     String policy = keyPolicy(allow(ROOT, "kms:*"), stmt("Allow", ALICE, "kms:CreateGrant",
         "{\"ForAllValues:StringEquals\":{\"kms:GrantOperations\":[\"Encrypt\",\"Decrypt\"]},\"Bool\":{\"kms:GrantIsForAWSResource\":\"false\"}}"));
     AccessRequest r = createGrantRequest(caller(ALICE, null), policy, List.of());
-    GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, proposed(Set.of("Encrypt"), null), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT");
-    assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, proposed(Set.of("Encrypt", "ReEncryptTo"), null), "SYMMETRIC_DEFAULT",
+    GrantRules.authorizeCreateGrant(ac(), r, proposed(Set.of("Encrypt"), null), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT");
+    assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(), r, proposed(Set.of("Encrypt", "ReEncryptTo"), null), "SYMMETRIC_DEFAULT",
         "ENCRYPT_DECRYPT")).isInstanceOf(KmsException.class).hasMessageContaining("kms:CreateGrant");
   }
 
@@ -278,9 +267,9 @@ class GrantsTest {
     Grant g = new Grant(GrantRules.newGrantId(), KEY, grantName, BOB, null, ROOT, new HashSet<>(ops), c, NOW);
     AccessRequest r = createGrantRequest(caller(ROOT, null), OWNER_ONLY, List.of());
     if (error == null) {
-      GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, g, spec, usage);
+      GrantRules.authorizeCreateGrant(ac(), r, g, spec, usage);
     } else {
-      assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, g, spec, usage))
+      assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(), r, g, spec, usage))
           .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.VALIDATION))
           .hasMessageContaining(error);
     }
@@ -322,7 +311,7 @@ class GrantsTest {
   @Test
   void revokingNeedsKmsRevokeGrantFromThePolicyNotAGrant() {
     String policy = keyPolicy(allow(ROOT, "kms:*"), allow(ALICE, "kms:RevokeGrant"));
-    PolicyAccessControl access = ac(Set.of(), NOW);
+    PolicyAccessControl access = ac();
     GrantRules.authorizeRevoke(access, new AccessRequest(caller(ALICE, null), "kms:RevokeGrant", KEY, policy, List.of(), Map.of(), List.of()));
     GrantRules.authorizeRevoke(access, new AccessRequest(caller(ROOT, null), "kms:RevokeGrant", KEY, policy, List.of(), Map.of(), List.of()));
     // bob holds a grant with every operation a grant can carry: none of them is RevokeGrant
@@ -346,12 +335,12 @@ class GrantsTest {
     String policy = keyPolicy(allow(ROOT, "kms:*"), stmt("Allow", ALICE, "kms:CreateGrant",
         "{\"StringEquals\":{\"kms:EncryptionContext:tenant\":\"t1\",\"kms:GrantConstraintType\":\"EncryptionContextSubset\"}}"));
     AccessRequest r = createGrantRequest(caller(ALICE, null), policy, List.of());
-    GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, proposed(Set.of("Decrypt"), subsetC(Map.of("Tenant", "t1"))), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT");
+    GrantRules.authorizeCreateGrant(ac(), r, proposed(Set.of("Decrypt"), subsetC(Map.of("Tenant", "t1"))), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT");
     for (Grant.Constraints c : List.of(subsetC(Map.of("tenant", "t2")), equalsC(Map.of("tenant", "t1")))) {
-      assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, proposed(Set.of("Decrypt"), c), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"))
+      assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(), r, proposed(Set.of("Decrypt"), c), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"))
           .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.ACCESS_DENIED));
     }
-    assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(Set.of(), NOW), r, proposed(Set.of("Decrypt"), null), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"))
+    assertThatThrownBy(() -> GrantRules.authorizeCreateGrant(ac(), r, proposed(Set.of("Decrypt"), null), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"))
         .isInstanceOf(KmsException.class);
   }
 }

@@ -26,7 +26,7 @@ class PolicyAccessControlTest {
   static final String ROOT = "arn:aws:iam::111122223333:root";
   static final String CAROL = "arn:aws:iam::444455556666:user/carol";
 
-  static final PolicyAccessControl AC = new PolicyAccessControl(null, RetiredGrants.NONE);
+  static final PolicyAccessControl AC = new PolicyAccessControl();
 
   static Caller caller(String arn, String identityPolicy) {
     return Caller.of(arn, arn.split(":")[4], identityPolicy);

@@ -32,7 +32,6 @@ import java.security.spec.ECGenParameterSpec;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -318,26 +317,6 @@ class PrincipalsTest {
     }
   }
 
-  @Test
-  void grantTokensMacUnderATokenKey() throws Exception {
-    GrantTokens a = GrantTokens.onToken(provider);
-    Grant g = new Grant(GrantRules.newGrantId(), "arn:aws:kms:us-east-1:111122223333:key/k", null, "arn:aws:iam::111122223333:user/bob", null,
-        "arn:aws:iam::111122223333:root", java.util.Set.of("Encrypt"), null, Instant.parse("2026-11-29T20:00:00Z"));
-    String token = a.issue(g, Instant.parse("2026-11-29T20:00:00Z"));
-    // another node on the same token verifies it
-    assertThat(GrantTokens.onToken(provider).verify(token).grant()).isEqualTo(g);
-    KeyStore ks = KeyStore.getInstance("HsmKit", provider);
-    ks.load(null, null);
-    HsmKey mac = (HsmKey) ks.getKey(GrantTokens.MAC_KEY_LABEL, null);
-    assertThat(mac.isTokenObject()).isTrue();
-    assertThat(mac.isSensitive()).isTrue();
-    assertThat(mac.isExtractable()).isFalse();
-    char[] tampered = token.toCharArray();
-    tampered[10] = tampered[10] == 'A' ? 'B' : 'A';
-    assertThatThrownBy(() -> a.verify(new String(tampered)))
-        .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.INVALID_GRANT_TOKEN));
-  }
-
   @ParameterizedTest
   @EnumSource(TestDatabases.Kind.class)
   void theAccountRootIsAPrincipalOfItsOwn(TestDatabases.Kind kind) {
@@ -349,7 +328,7 @@ class PrincipalsTest {
     }
     try (CredentialLookup.Credential c = ps.find(id).orElseThrow()) {
       // the default key policy lets it do everything on the account's keys
-      new PolicyAccessControl(null, RetiredGrants.NONE).check(new AccessRequest(c.principal(), "kms:ScheduleKeyDeletion",
+      new PolicyAccessControl().check(new AccessRequest(c.principal(), "kms:ScheduleKeyDeletion",
           "arn:aws:kms:us-east-1:111122223333:key/k", KeyPolicies.defaultPolicy("111122223333"), List.of(), Map.of(), List.of()));
     }
     assertThatThrownBy(() -> ps.createAccountRoot("111122223333", null))

@@ -1,5 +1,7 @@
 package io.hsmkit.kms.core;
 
+import io.hsmkit.kms.audit.AuditSeal;
+import io.hsmkit.kms.audit.AuditTrail;
 import io.hsmkit.kms.Caller;
 import io.hsmkit.kms.KmsService;
 import io.hsmkit.kms.access.AccessControl;
@@ -39,7 +41,7 @@ public final class KmsFixture {
     this.backing = new TokenKeyBacking(provider());
     this.clock = new MutableClock(Instant.parse("2026-11-29T20:00:00Z"));
     String account = String.valueOf(100000000000L + ThreadLocalRandom.current().nextLong(899999999999L));
-    this.kms = new KmsService(db, new DefaultKeyBackings(backing), access, clock, "eu-west-1", account);
+    this.kms = new KmsService(db, new DefaultKeyBackings(backing), access, clock, "eu-west-1", account, sealedTrail(db));
     this.caller = Caller.of("arn:aws:iam::" + account + ":user/alice", account, null);
   }
 
@@ -53,7 +55,12 @@ public final class KmsFixture {
 
   /** A second service on the same database and token (a restart, or a second node). */
   public KmsService another() {
-    return new KmsService(db, new DefaultKeyBackings(backing), AccessControl.ALLOW_ALL, clock, "eu-west-1", kms.accountId());
+    return new KmsService(db, new DefaultKeyBackings(backing), AccessControl.ALLOW_ALL, clock, "eu-west-1", kms.accountId(), sealedTrail(db));
+  }
+
+  /** The trail as the server has it: MACed in the token by its audit key. */
+  public static AuditTrail sealedTrail(Database db) {
+    return new AuditTrail(db, AuditSeal.onToken(provider()));
   }
 
   public static synchronized HsmKitProvider provider() {

@@ -10,7 +10,6 @@ import io.hsmkit.kms.KmsException;
 import io.hsmkit.kms.access.AccessRequest;
 import io.hsmkit.kms.access.Grant;
 import io.hsmkit.kms.access.PolicyAccessControl;
-import io.hsmkit.kms.access.RetiredGrants;
 import io.hsmkit.kms.http.QuorumApprovalHeader;
 import io.hsmkit.kms.store.Database;
 import io.hsmkit.kms.testing.TestDatabases;
@@ -56,7 +55,7 @@ class ServerAccessControlTest {
       + ACCOUNT + ":root\"},\"Action\":\"kms:*\",\"Resource\":\"*\"}]}";
 
   static ServerAccessControl access(Database db, QuorumAuthorizer quorum) {
-    return new ServerAccessControl(new PolicyAccessControl(null, RetiredGrants.NONE), db, quorum);
+    return new ServerAccessControl(new PolicyAccessControl(ServerAccessControl.grantTokensIn(db)), db, quorum);
   }
 
   static void insertGrant(Database db, String grantId, String token) {
