@@ -340,12 +340,14 @@ public final class Principals implements CredentialLookup {
         return;
       }
       throw new KmsException(KmsError.ACCESS_DENIED, action.service().wireName() + "/" + action.operation() + " needs a quorum approval: "
-          + quorum.policy().value(action.service()) + " of " + quorum.officers().size() + " officers must approve " + action);
+          + quorum.policy().value(action.service()) + " of " + quorum.officers().size() + " officers must approve " + action
+          + "; request its token with: " + QuorumApprovals.tokenCommand(action));
     }
     try {
       quorum.authorize(action, approval.token(), approval.approvals());
     } catch (QuorumException e) {
-      throw new KmsException(KmsError.ACCESS_DENIED, "quorum refused " + action + ": " + e.getMessage(), e);
+      throw new KmsException(KmsError.ACCESS_DENIED, "quorum refused " + action + ": " + e.getMessage()
+          + "; request a token for this action with: " + QuorumApprovals.tokenCommand(action), e);
     }
   }
 

@@ -6,6 +6,7 @@ import io.hsmkit.kms.access.AccessControl;
 import io.hsmkit.kms.access.AccessRequest;
 import io.hsmkit.kms.access.GrantTokenLookup;
 import io.hsmkit.kms.access.PolicyAccessControl;
+import io.hsmkit.kms.access.QuorumApprovals;
 import io.hsmkit.kms.http.QuorumApprovalHeader;
 import io.hsmkit.kms.store.Database;
 import io.hsmkit.quorum.ApprovalToken;
@@ -103,15 +104,9 @@ public final class ServerAccessControl implements AccessControl {
     return Action.of(Service.KEY_MANAGEMENT, request.action().substring(4), args);
   }
 
-  /**
-   * The operator's command that requests an approval token for exactly {@code action}: what a
-   * refusal names, so the arguments need not be guessed.
-   */
+  /** The command that requests an approval token for exactly {@code action}: {@link QuorumApprovals#tokenCommand}. */
   public static String tokenCommand(Action action) {
-    StringBuilder sb = new StringBuilder("hsmkit quorum token create --service ").append(action.service().wireName())
-        .append(" --operation ").append(action.operation());
-    action.arguments().forEach((k, v) -> sb.append(" --arg ").append(k).append('=').append(v));
-    return sb.append(" --requester <you> --out <token file>").toString();
+    return QuorumApprovals.tokenCommand(action);
   }
 
   /** Passes when the quorum asks for no approval for {@code action}; AccessDenied otherwise. */

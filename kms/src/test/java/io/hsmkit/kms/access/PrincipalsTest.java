@@ -281,7 +281,8 @@ class PrincipalsTest {
 
     assertThatThrownBy(() -> ps.create("erin", "111122223333", null, null))
         .isInstanceOfSatisfying(KmsException.class, e -> assertThat(e.error()).isEqualTo(KmsError.ACCESS_DENIED))
-        .hasMessageContaining("user/create-principal needs a quorum approval: 2 of 3");
+        .hasMessageContaining("user/create-principal needs a quorum approval: 2 of 3")
+        .hasMessageContaining("request its token with: hsmkit quorum token create --service user --operation create-principal --arg account=111122223333 --arg name=erin --requester");
     QuorumAuthorizer.Authorization one = q.approve(create, "alice");
     assertThatThrownBy(() -> ps.create("erin", "111122223333", null, one))
         .isInstanceOf(KmsException.class).hasMessageContaining("missing 1");
