@@ -47,6 +47,11 @@ public final class ClusterAdmin {
 
   static final byte[] WRAP_KEY_ID = WRAP_KEY_LABEL.getBytes(StandardCharsets.US_ASCII);
 
+  /** The CKA_ID and label of each member's identity key pair (EC P-256, made by the SO). */
+  public static final String IDENTITY_LABEL = "hsmkit-cluster-identity";
+
+  static final byte[] IDENTITY_ID = IDENTITY_LABEL.getBytes(StandardCharsets.US_ASCII);
+
   /** DER OID of P-256 (secp256r1), the curve of the ephemeral ECDH keys. */
   static final byte[] P256 = {0x06, 0x08, 0x2A, (byte) 0x86, 0x48, (byte) 0xCE, 0x3D, 0x03, 0x01, 0x07};
 
