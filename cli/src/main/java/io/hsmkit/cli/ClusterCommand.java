@@ -157,6 +157,68 @@ final class ClusterCommand implements Callable<Integer> {
     return e;
   }
 
+  /**
+   * Makes (if missing) the identity key of each of {@code ms} and checks it against the file's pin:
+   * a mismatch refuses, naming the member, before anything else changes; a member the file pins
+   * nothing for (a file older than identities) is pinned now, on first use, and said so. Returns
+   * member name -> fingerprint, with the new pins appended to the file with the cluster id.
+   */
+  static Map<String, String> pinIdentities(List<String> report, Path file, ClusterConfigFile f, Map<String, ClusterAdmin.SoToken> so,
+      String verb) {
+    Map<String, String> fps = new LinkedHashMap<>();
+    Map<String, String> fresh = new LinkedHashMap<>();
+    for (Map.Entry<String, ClusterAdmin.SoToken> e : so.entrySet()) {
+      String name = e.getKey();
+      ClusterAdmin.Identity id = ClusterAdmin.ensureIdentity(e.getValue());
+      var pinned = f.identity(name);
+      if (pinned.isPresent()) {
+        ClusterAdmin.checkPinned(name, pinned.get(), id.fingerprint());
+      } else {
+        fresh.put(name, id.fingerprint());
+      }
+      fps.put(name, id.fingerprint());
+    }
+    String clusterId = f.clusterId() == null ? newClusterId() : null;
+    if (!fresh.isEmpty() || clusterId != null) {
+      StringBuilder add = new StringBuilder();
+      add.append("# pinned by hsmkit cluster ").append(verb).append(' ').append(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
+          .append(": identity = SHA-256 of the member identity key's CKA_EC_POINT\n");
+      if (clusterId != null) {
+        add.append("cluster.id = ").append(clusterId).append('\n');
+      }
+      for (Map.Entry<String, String> e : fresh.entrySet()) {
+        add.append("member.").append(e.getKey()).append(".identity = ").append(e.getValue()).append('\n');
+      }
+      try {
+        String text = java.nio.file.Files.readString(file);
+        java.nio.file.Files.writeString(file, (text.isEmpty() || text.endsWith("\n") ? "" : "\n") + add, java.nio.file.StandardOpenOption.APPEND);
+      } catch (IOException e) {
+        throw new CliException("cannot pin the identities in " + file + ": " + e.getMessage(), e);
+      }
+    }
+    for (Map.Entry<String, String> e : fps.entrySet()) {
+      report.add("member " + e.getKey() + ": identity " + e.getValue()
+          + (fresh.containsKey(e.getKey()) ? " pinned in " + file + " (first use: compare it with the token)" : " matches the pinned one"));
+    }
+    return fps;
+  }
+
+  /** 16 random bytes in hex: the cluster's id, bound into every join transcript. */
+  static String newClusterId() {
+    byte[] b = new byte[16];
+    new java.security.SecureRandom().nextBytes(b);
+    return java.util.HexFormat.of().formatHex(b);
+  }
+
+  /** The cluster id to use: the file's, or the one {@link #pinIdentities} just appended. */
+  static String clusterId(Path file) {
+    try {
+      return java.util.Objects.requireNonNull(ClusterConfigFile.read(file).clusterId());
+    } catch (IOException e) {
+      throw new CliException("cannot read the cluster file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
   static void closeAll(List<Pkcs11Module> modules) {
     for (Pkcs11Module m : modules) {
       m.close();
@@ -174,16 +236,28 @@ final class ClusterCommand implements Callable<Integer> {
     public Integer call() {
       ClusterConfigFile f = config.read();
       List<MemberConfig> ms = f.config().members();
+      List<String> report = new ArrayList<>(); // printed once the verb succeeded
       asSo(f, ms, quorum, Action.of(Service.TOKEN, "cluster-init", describe(f)), opened -> {
-        try (ClusterAdmin.SoToken first = so(f, ms.get(0), opened)) {
-          ClusterAdmin.initialize(first);
-          QuorumCommand.println(spec, "member " + ms.get(0).name() + ": cluster wrapping key made");
-          for (MemberConfig m : ms.subList(1, ms.size())) {
-            try (ClusterAdmin.SoToken t = so(f, m, opened)) {
-              ClusterAdmin.join(first, t);
-            }
-            QuorumCommand.println(spec, "member " + m.name() + ": joined (cluster wrapping key received from " + ms.get(0).name() + " by ECDH)");
+        Map<String, ClusterAdmin.SoToken> so = new LinkedHashMap<>();
+        try {
+          for (MemberConfig m : ms) {
+            so.put(m.name(), so(f, m, opened));
           }
+          // identities first: a member that is not the pinned token stops init before any key is made
+          Map<String, String> fps = pinIdentities(report, config.file, f, so, "init");
+          String clusterId = clusterId(config.file);
+          ClusterAdmin.SoToken first = so.get(ms.get(0).name());
+          ClusterAdmin.initialize(first);
+          report.forEach(l -> QuorumCommand.println(spec, l));
+          QuorumCommand.println(spec, "member " + ms.get(0).name() + ": cluster wrapping key made");
+          ClusterAdmin.Party from = new ClusterAdmin.Party(ms.get(0).name(), first, fps.get(ms.get(0).name()));
+          for (MemberConfig m : ms.subList(1, ms.size())) {
+            ClusterAdmin.join(clusterId, from, new ClusterAdmin.Party(m.name(), so.get(m.name()), fps.get(m.name())));
+            QuorumCommand.println(spec, "member " + m.name() + ": joined (cluster wrapping key received from " + ms.get(0).name()
+                + " by ECDH, both points signed by the pinned identity keys)");
+          }
+        } finally {
+          so.values().forEach(ClusterAdmin.SoToken::close);
         }
       });
       return ExitCode.OK;
@@ -213,12 +287,20 @@ final class ClusterCommand implements Callable<Integer> {
       Map<String, String> args = new LinkedHashMap<>();
       args.put("member", name);
       args.put("from", source.name());
+      List<String> report = new ArrayList<>(); // printed once the join succeeded
       asSo(f, List.of(source, target), quorum, Action.of(Service.TOKEN, "cluster-add", args), opened -> {
         try (ClusterAdmin.SoToken s = so(f, source, opened); ClusterAdmin.SoToken t = so(f, target, opened)) {
-          ClusterAdmin.join(s, t);
+          Map<String, ClusterAdmin.SoToken> so = new LinkedHashMap<>();
+          so.put(source.name(), s);
+          so.put(target.name(), t);
+          Map<String, String> fps = pinIdentities(report, config.file, f, so, "add");
+          ClusterAdmin.join(clusterId(config.file), new ClusterAdmin.Party(source.name(), s, fps.get(source.name())),
+              new ClusterAdmin.Party(target.name(), t, fps.get(target.name())));
         }
       });
-      QuorumCommand.println(spec, "member " + name + ": joined (cluster wrapping key received from " + source.name() + " by ECDH); run hsmkit cluster sync");
+      report.forEach(l -> QuorumCommand.println(spec, l));
+      QuorumCommand.println(spec, "member " + name + ": joined (cluster wrapping key received from " + source.name()
+          + " by ECDH, both points signed by the pinned identity keys); run hsmkit cluster sync");
       return ExitCode.OK;
     }
   }
@@ -249,7 +331,8 @@ final class ClusterCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "status", mixinStandardHelpOptions = true, description = "Each member's health, replicated key count and lag.")
+  @Command(name = "status", mixinStandardHelpOptions = true,
+      description = "Each member's health, replicated key count, lag and pending tombstones (deletions it has not seen).")
   static final class Status implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ConfigOption config;
@@ -261,8 +344,12 @@ final class ClusterCommand implements Callable<Integer> {
     public Integer call() {
       ClusterConfigFile f = config.read();
       List<Cluster.MemberStatus> st;
+      Map<String, Integer> pending = new LinkedHashMap<>();
       try (Cluster c = Cluster.open(f.config())) {
         st = c.status();
+        for (Member m : c.members()) {
+          pending.put(m.name(), c.pendingDeletions(m.name())); // deletions the member has not seen yet (tombstones in the tokens)
+        }
       } catch (RuntimeException e) {
         throw explain(e);
       }
@@ -275,6 +362,7 @@ final class ClusterCommand implements Callable<Integer> {
           r.put("health", s.health().name());
           r.put("keys", s.keys() < 0 ? null : s.keys());
           r.put("lag", s.keys() < 0 ? null : most - s.keys());
+          r.put("tombstones", pending.get(s.name()));
           r.put("error", s.lastError());
           rows.add(r);
         }
@@ -283,16 +371,17 @@ final class ClusterCommand implements Callable<Integer> {
         List<List<String>> rows = new ArrayList<>();
         for (Cluster.MemberStatus s : st) {
           rows.add(List.of(s.name(), s.health().name(), s.keys() < 0 ? "-" : Integer.toString(s.keys()),
-              s.keys() < 0 ? "-" : Integer.toString(most - s.keys()), s.lastError() == null ? "" : s.lastError()));
+              s.keys() < 0 ? "-" : Integer.toString(most - s.keys()), Integer.toString(pending.get(s.name())),
+              s.lastError() == null ? "" : s.lastError()));
         }
-        Output.table(spec.commandLine().getOut(), List.of("MEMBER", "HEALTH", "KEYS", "LAG", "LAST-ERROR"), rows);
+        Output.table(spec.commandLine().getOut(), List.of("MEMBER", "HEALTH", "KEYS", "LAG", "TOMBSTONES", "LAST-ERROR"), rows);
       }
       return ExitCode.OK;
     }
   }
 
   @Command(name = "sync", mixinStandardHelpOptions = true,
-      description = "Copy to every member the replicated keys another member has and it lacks (wrapped under the cluster key).")
+      description = "Apply the tombstones in the tokens (deleted keys) and copy to every member the replicated keys another member has and it lacks.")
   static final class Sync implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ConfigOption config;
@@ -307,7 +396,7 @@ final class ClusterCommand implements Callable<Integer> {
             continue;
           }
           int n = c.sync(m);
-          QuorumCommand.println(spec, "member " + m.name() + ": " + n + " keys copied");
+          QuorumCommand.println(spec, "member " + m.name() + ": " + n + " keys copied or deleted");
         }
       } catch (RuntimeException e) {
         throw explain(e);

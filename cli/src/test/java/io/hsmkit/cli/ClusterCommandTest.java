@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.hsmkit.pkcs11.cluster.Cluster;
+import io.hsmkit.pkcs11.cluster.ClusterConfig;
+import io.hsmkit.pkcs11.cluster.ClusterKey;
+import io.hsmkit.pkcs11.constants.CKA;
+import io.hsmkit.pkcs11.raw.Attribute;
 import io.hsmkit.pkcs11.cluster.ClusterConfigFile;
 import io.hsmkit.pkcs11.testing.TestToken;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -25,6 +30,8 @@ class ClusterCommandTest {
   static Path noSo;
   static Path ab;
   static Path quorumState;
+  /** The cluster file as it was before init pinned anything: a file older than identities. */
+  static Path old;
 
   @BeforeAll
   static void tokens() throws Exception {
@@ -58,6 +65,7 @@ class ClusterCommandTest {
     config = Files.writeString(dir.resolve("cluster.cfg"), all);
     noSo = Files.writeString(dir.resolve("no-so.cfg"), bare);
     ab = Files.writeString(dir.resolve("ab.cfg"), two);
+    old = Files.writeString(dir.resolve("old.cfg"), all);
     quorumState = dir.resolve("quorum");
     if (Files.exists(quorumState)) { // make-token.sh --force leaves other files of the directory alone
       try (var files = Files.walk(quorumState)) {
@@ -84,10 +92,17 @@ class ClusterCommandTest {
 
   @Test
   @Order(2)
-  void initGivesEveryMemberTheClusterKey() {
+  void initGivesEveryMemberTheClusterKey() throws Exception {
     Cli.Run r = cluster("init", "--config", config.toString(), "--state", quorumState.toString()).ok();
-    assertThat(r.out()).contains("member a: cluster wrapping key made").contains("member c: joined");
+    assertThat(r.out()).contains("member a: cluster wrapping key made").contains("member c: joined")
+        .containsPattern("member a: identity sha256:[0-9a-f]{64} pinned in ");
+    ClusterConfigFile pinned = ClusterConfigFile.read(config);
+    assertThat(pinned.identities()).containsOnlyKeys("a", "b", "c");
+    assertThat(pinned.clusterId()).matches("[0-9a-f]{32}");
+    assertThat(r.out()).contains("member b: identity " + pinned.identity("b").orElseThrow());
+    String text = Files.readString(config);
     cluster("init", "--config", config.toString(), "--state", quorumState.toString()).fails("already holds a cluster wrapping key");
+    assertThat(Files.readString(config)).as("nothing pinned twice").isEqualTo(text);
     JsonNode st = cluster("status", "--config", config.toString(), "--json").ok().json();
     assertThat(st.get("members")).hasSize(3);
     for (JsonNode m : st.get("members")) {
@@ -108,9 +123,10 @@ class ClusterCommandTest {
     assertThat(st.at("/members/2/keys").asInt()).isZero();
     assertThat(st.at("/members/2/lag").asInt()).isEqualTo(2);
     String table = cluster("status", "--config", config.toString()).ok().out();
-    assertThat(table.lines().findFirst().orElse("")).contains("MEMBER").contains("HEALTH").contains("KEYS").contains("LAG");
+    assertThat(table.lines().findFirst().orElse("")).contains("MEMBER").contains("HEALTH").contains("KEYS").contains("LAG")
+        .contains("TOMBSTONES");
 
-    assertThat(cluster("sync", "--config", config.toString()).ok().out()).contains("member c: 2 keys copied");
+    assertThat(cluster("sync", "--config", config.toString()).ok().out()).contains("member c: 2 keys copied or deleted");
     st = cluster("status", "--config", config.toString(), "--json").ok().json();
     for (JsonNode m : st.get("members")) {
       assertThat(m.get("keys").asInt()).as(m.toString()).isEqualTo(2);
@@ -118,18 +134,57 @@ class ClusterCommandTest {
     }
   }
 
+  /**
+   * c removed, a key deleted meanwhile by a process that then ends: status shows c's pending
+   * tombstone; a wrongly pinned identity refuses the add; the add from an old file (no pins) pins
+   * and joins; the next cluster opened deletes the key from c and the tombstone goes.
+   */
   @Test
   @Order(4)
-  void aRemovedMemberIsOutUntilAddedAgain() {
+  void aRemovedMemberIsOutUntilAddedAgainAndThenLosesTheKeysDeletedMeanwhile() throws Exception {
     cluster("remove", "--config", config.toString(), "--member", "c", "--state", quorumState.toString()).ok();
     JsonNode st = cluster("status", "--config", config.toString(), "--json").ok().json();
     assertThat(st.at("/members/2/health").asText()).isEqualTo("DOWN");
     assertThat(st.at("/members/2/error").asText()).contains("0 cluster wrapping keys");
-    cluster("add", "--config", config.toString(), "--member", "nobody", "--state", quorumState.toString()).fails("no member nobody");
-    assertThat(cluster("add", "--config", config.toString(), "--member", "c", "--from", "b", "--state", quorumState.toString()).ok().out())
-        .contains("member c: joined");
+    assertThat(st.at("/members/2/tombstones").asInt()).isZero();
+    // a key c holds (copied by the sync of Order 3), deleted while c is out, by a process that ends
+    try (Cluster cl = Cluster.open(ClusterConfigFile.read(config).config())) {
+      byte[] id = cl.execute((s, keys) -> s.getAttribute(s.findObjects(2, Attribute.string(CKA.LABEL, "made-without-c"))[0], CKA.ID).value());
+      cl.delete(new ClusterKey("made-without-c", id, false));
+    }
     st = cluster("status", "--config", config.toString(), "--json").ok().json();
-    assertThat(st.at("/members/2/health").asText()).isEqualTo("HEALTHY");
+    assertThat(st.at("/members/0/tombstones").asInt()).isZero();
+    assertThat(st.at("/members/2/tombstones").asInt()).as(st.toString()).isEqualTo(1);
+    assertThat(cluster("status", "--config", config.toString()).ok().out().lines().filter(l -> l.startsWith("c "))
+        .findFirst().orElseThrow()).contains(" 1 ");
+
+    // c's identity pinned as a's: refused, naming c, and c gets no cluster key
+    String text = Files.readString(config);
+    ClusterConfigFile pinned = ClusterConfigFile.read(config);
+    Path wrong = Files.writeString(dir.resolve("wrong-identity.cfg"),
+        text.replace("member.c.identity = " + pinned.identity("c").orElseThrow(), "member.c.identity = " + pinned.identity("a").orElseThrow()));
+    cluster("add", "--config", wrong.toString(), "--member", "c", "--from", "b", "--state", quorumState.toString())
+        .fails("join refused: member c: its identity key is " + pinned.identity("c").orElseThrow() + ", not the pinned");
+    st = cluster("status", "--config", config.toString(), "--json").ok().json();
+    assertThat(st.at("/members/2/health").asText()).isEqualTo("DOWN");
+
+    cluster("add", "--config", config.toString(), "--member", "nobody", "--state", quorumState.toString()).fails("no member nobody");
+    // the file from before identities: pinned on this first use, with the same fingerprints
+    Cli.Run add = cluster("add", "--config", old.toString(), "--member", "c", "--from", "b", "--state", quorumState.toString()).ok();
+    assertThat(add.out()).contains("member c: joined").contains("member c: identity " + pinned.identity("c").orElseThrow() + " pinned in");
+    assertThat(ClusterConfigFile.read(old).identities()).containsOnlyKeys("b", "c").containsEntry("c", pinned.identity("c").orElseThrow());
+    assertThat(cluster("sync", "--config", config.toString()).ok().out()).contains("member c: ");
+    st = cluster("status", "--config", config.toString(), "--json").ok().json();
+    for (JsonNode m : st.get("members")) {
+      assertThat(m.get("health").asText()).as(m.toString()).isEqualTo("HEALTHY");
+      assertThat(m.get("tombstones").asInt()).as(m.toString()).isZero();
+      assertThat(m.get("keys").asInt()).as(m.toString()).isEqualTo(1); // also-without-c
+    }
+    ClusterConfig onlyC = ClusterConfig.of(List.of(ClusterConfigFile.read(config).config().members().get(2)));
+    try (Cluster cl = Cluster.open(onlyC)) {
+      int left = cl.execute((s, keys) -> s.findObjects(2, Attribute.string(CKA.LABEL, "made-without-c")).length);
+      assertThat(left).as("the key deleted while c was out, on c").isZero();
+    }
   }
 
   static Cli.Run quorum(String... args) {

@@ -46,8 +46,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *       under the trusted cluster wrapping key (see {@link ClusterAdmin}), to every other healthy
  *       member with the same CKA_ID and label. The key is handed out only once it is on
  *       {@code minReplicas} members; otherwise it is destroyed where it was made.
- *       {@link #delete} removes a key everywhere; members that are not healthy keep a tombstone
- *       (in this object's memory) that their sync applies.
+ *       {@link #delete} removes a key everywhere; a tombstone (a CKO_DATA token object, see
+ *       {@link Tombstones}) is written on every reachable member first, so that a member that was
+ *       not healthy loses the key when it returns, even to another process: every Cluster reads the
+ *       tombstones at open and at each sync. A tombstone is erased once every member of the
+ *       configuration has been seen without the key. CKA_IDs are 16 random bytes and never reused,
+ *       so a tombstone can only ever match the key it was written for.
  * </ul>
  */
 public final class Cluster implements AutoCloseable {
@@ -64,8 +68,13 @@ public final class Cluster implements AutoCloseable {
    * write lock, so no key appears or goes between its listing and its return to HEALTHY.
    */
   private final ReentrantReadWriteLock keyLock = new ReentrantReadWriteLock();
-  /** CKA_ID (hex) of a deleted key -> the members that still hold it. */
+  /**
+   * CKA_ID (hex) of a deleted key -> the members not yet seen without it. A cache of the
+   * tombstones in the tokens (see {@link Tombstones}), which are the record.
+   */
   private final Map<String, Set<String>> tombstones = new ConcurrentHashMap<>();
+  /** CKA_ID (hex) of a deleted key -> when it was deleted (epoch ms), as written in its tombstone. */
+  private final Map<String, Long> deletedAt = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private Cluster(ClusterConfig config) {
@@ -104,6 +113,19 @@ public final class Cluster implements AutoCloseable {
     if (failed.size() == c.members.size()) {
       c.close();
       throw new ClusterException("no member of the cluster answered", failed, last);
+    }
+    // Deletions made by another process (or one that ended) while a member now reachable was away:
+    // applied before any work runs here, so a deleted key is never used again.
+    c.keyLock.writeLock().lock();
+    try {
+      c.loadTombstones();
+      for (Member m : c.members) {
+        if (m.health == MemberHealth.HEALTHY) {
+          c.applyTombstones(m);
+        }
+      }
+    } finally {
+      c.keyLock.writeLock().unlock();
     }
     long every = config.healthInterval().toMillis();
     c.health.scheduleWithFixedDelay(c::checkHealth, every, every, TimeUnit.MILLISECONDS);
@@ -476,12 +498,112 @@ public final class Cluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Records that the key {@code hex} may still be on {@code memberNames}, and writes its tombstone
+   * on every member that is reachable now, before any copy of the key is destroyed: if this
+   * process ends half-way, the tokens still say the key is deleted.
+   */
   private void tombstone(String hex, List<String> memberNames) {
     tombstones.computeIfAbsent(hex, k -> ConcurrentHashMap.newKeySet()).addAll(memberNames);
+    long at = deletedAt.computeIfAbsent(hex, k -> System.currentTimeMillis());
+    for (Member m : members) {
+      if (m.health == MemberHealth.HEALTHY) {
+        persist(m, new Tombstones.Stone(hex, at));
+      }
+    }
+  }
+
+  /** Writes a tombstone on {@code m}; a member whose device is gone is taken out (its sync writes it later). */
+  private void persist(Member m, Tombstones.Stone stone) {
+    try {
+      pool(m).execute(s -> {
+        Tombstones.write(s, stone);
+        return null;
+      });
+    } catch (RuntimeException e) {
+      if (!deviceGone(e)) {
+        throw e;
+      }
+      markDown(m, e);
+    }
+  }
+
+  /** Adds the tombstones found on every reachable member to the ones this process knows. */
+  private void loadTombstones() {
+    List<String> all = members.stream().map(Member::name).toList();
+    for (Member m : members) {
+      if (m.health == MemberHealth.DOWN || m.pool == null) {
+        continue;
+      }
+      Map<String, Tombstones.Stone> found;
+      try {
+        found = pool(m).execute(Tombstones::read);
+      } catch (RuntimeException e) {
+        if (!deviceGone(e)) {
+          throw e;
+        }
+        markDown(m, e);
+        continue;
+      }
+      for (Tombstones.Stone st : found.values()) {
+        if (Tombstones.reserved(st.idHex())) {
+          continue; // never the cluster's own keys, whoever wrote it
+        }
+        deletedAt.merge(st.idHex(), st.deletedAtMillis(), Math::min);
+        // Unknown here: which members still hold the key. Every one must be seen without it.
+        tombstones.computeIfAbsent(st.idHex(), k -> {
+          Set<String> pending = ConcurrentHashMap.newKeySet();
+          pending.addAll(all);
+          return pending;
+        });
+      }
+    }
+  }
+
+  /**
+   * Destroys on {@code m} the keys of every tombstone that names it, and writes on {@code m} the
+   * tombstones other members still wait for. Returns the number of tombstones applied.
+   */
+  private int applyTombstones(Member m) {
+    int applied = 0;
+    for (Map.Entry<String, Set<String>> t : List.copyOf(tombstones.entrySet())) {
+      if (t.getValue().contains(m.name())) {
+        destroyOn(m, HexFormat.of().parseHex(t.getKey()), t.getKey());
+        if (m.health == MemberHealth.DOWN) {
+          return applied;
+        }
+        applied++;
+      }
+      if (tombstones.containsKey(t.getKey())) {
+        persist(m, new Tombstones.Stone(t.getKey(), deletedAt.getOrDefault(t.getKey(), System.currentTimeMillis())));
+      }
+    }
+    return applied;
+  }
+
+  /** Every member has been seen without the key: its tombstone goes from every reachable token. */
+  private void forgetTombstone(String hex) {
+    deletedAt.remove(hex);
+    for (Member m : members) {
+      if (m.health == MemberHealth.DOWN || m.pool == null) {
+        continue; // a DOWN member's own tombstone comes back at its sync, and is erased again then
+      }
+      try {
+        pool(m).execute(s -> Tombstones.erase(s, hex));
+      } catch (RuntimeException e) {
+        if (!deviceGone(e)) {
+          throw e;
+        }
+        markDown(m, e);
+      }
+    }
   }
 
   /** Destroys every object with CKA_ID {@code id} on {@code m}; clears m's tombstone when done. */
   private void destroyOn(Member m, byte[] id, String hex) {
+    if (Tombstones.reserved(hex)) {
+      throw new IllegalArgumentException("CKA_ID " + hex + " is the cluster's own key");
+    }
     try {
       pool(m).execute(s -> {
         for (long h : s.findObjects(8, Attribute.bytes(CKA.ID, id))) {
@@ -493,8 +615,8 @@ public final class Cluster implements AutoCloseable {
       Set<String> pending = tombstones.get(hex);
       if (pending != null) {
         pending.remove(m.name());
-        if (pending.isEmpty()) {
-          tombstones.remove(hex, pending);
+        if (pending.isEmpty() && tombstones.remove(hex, pending)) {
+          forgetTombstone(hex);
         }
       }
     } catch (RuntimeException e) {
@@ -688,15 +810,18 @@ public final class Cluster implements AutoCloseable {
     try {
       m.health = MemberHealth.SYNCING;
       m.forgetHandles();
-      int changed = 0;
-      for (Map.Entry<String, Set<String>> t : tombstones.entrySet()) {
-        if (t.getValue().contains(m.name())) {
-          destroyOn(m, HexFormat.of().parseHex(t.getKey()), t.getKey());
-          if (m.health == MemberHealth.DOWN) {
-            throw new ClusterException("member " + m.name() + " failed during sync", List.of(), null);
-          }
-          changed++;
+      loadTombstones(); // another process may have deleted keys meanwhile
+      if (m.health == MemberHealth.DOWN) {
+        throw new ClusterException("member " + m.name() + " failed during sync", List.of(), null);
+      }
+      for (Member o : members) {
+        if (o != m && o.health == MemberHealth.HEALTHY) {
+          applyTombstones(o); // tombstones just read may name healthy members too
         }
+      }
+      int changed = applyTombstones(m);
+      if (m.health == MemberHealth.DOWN) {
+        throw new ClusterException("member " + m.name() + " failed during sync", List.of(), null);
       }
       Member source = null;
       for (Member o : members) {

@@ -24,13 +24,30 @@ import java.util.Set;
  * member.a.tokenLabel = hsm-a              # or member.a.slot = 123
  * member.a.pin = file:/etc/hsmkit/a.pin    # or env:VARIABLE; a PIN in clear is refused
  * member.a.soPin = env:HSM_A_SO_PIN        # only for the SO verbs (init, add, remove)
+ * member.a.identity = sha256:3f0c...       # the member's identity key, pinned by init / add
+ * cluster.id = 9b1e...                     # bound into every join; written by init / add
  * </pre>
  *
  * Unknown, repeated or missing keys fail with the line number. Immutable.
+ *
+ * @param identities member name -> pinned identity fingerprint ({@code sha256:<hex>}); members
+ *     without one (files older than identities) get it pinned by the next {@code init} or {@code add}
+ * @param clusterId the cluster's id, or null when the file has none yet
  */
-public record ClusterConfigFile(ClusterConfig config, Map<String, PinSource> soPins) {
+public record ClusterConfigFile(ClusterConfig config, Map<String, PinSource> soPins, Map<String, String> identities, String clusterId) {
   public ClusterConfigFile {
     soPins = Map.copyOf(soPins);
+    identities = Map.copyOf(identities);
+  }
+
+  /** A file without pinned identities or cluster id (the form before identities existed). */
+  public ClusterConfigFile(ClusterConfig config, Map<String, PinSource> soPins) {
+    this(config, soPins, Map.of(), null);
+  }
+
+  /** The fingerprint pinned for {@code member}, or empty when the file pins none. */
+  public Optional<String> identity(String member) {
+    return Optional.ofNullable(identities.get(member));
   }
 
   /** The SO PIN source of {@code member}, or empty when the file gives none. */
@@ -42,7 +59,8 @@ public record ClusterConfigFile(ClusterConfig config, Map<String, PinSource> soP
     return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
   }
 
-  private static final Set<String> MEMBER_KEYS = Set.of("library", "tokenLabel", "slot", "pin", "soPin");
+  private static final Set<String> MEMBER_KEYS = Set.of("library", "tokenLabel", "slot", "pin", "soPin", "identity");
+  private static final java.util.regex.Pattern CLUSTER_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   /** @throws IllegalArgumentException naming the line (and never a PIN) */
   public static ClusterConfigFile parse(String text, String source) {
@@ -68,7 +86,7 @@ public record ClusterConfigFile(ClusterConfig config, Map<String, PinSource> soP
       if (values.containsKey(key)) {
         throw new IllegalArgumentException(source + ":" + (i + 1) + ": " + key + " is set twice (first on line " + lines.get(key) + ")");
       }
-      if (!key.equals("cluster.members") && !key.equals("cluster.minReplicas") && !key.equals("cluster.policy")
+      if (!key.equals("cluster.members") && !key.equals("cluster.minReplicas") && !key.equals("cluster.policy") && !key.equals("cluster.id")
           && !(key.startsWith("member.") && key.indexOf('.', 7) > 7 && MEMBER_KEYS.contains(key.substring(key.indexOf('.', 7) + 1)))) {
         throw new IllegalArgumentException(source + ":" + (i + 1) + ": unknown key " + key);
       }
@@ -95,6 +113,7 @@ public record ClusterConfigFile(ClusterConfig config, Map<String, PinSource> soP
     }
     List<MemberConfig> ms = new ArrayList<>();
     Map<String, PinSource> so = new LinkedHashMap<>();
+    Map<String, String> ids = new LinkedHashMap<>();
     for (String n : names) {
       String p = "member." + n + ".";
       String library = values.get(p + "library");
@@ -125,6 +144,15 @@ public record ClusterConfigFile(ClusterConfig config, Map<String, PinSource> soP
       if (soPin != null) {
         so.put(n, pinSource(soPin, source, lines.get(p + "soPin"), p + "soPin"));
       }
+      String identity = values.get(p + "identity");
+      if (identity != null) {
+        String lower = identity.toLowerCase(java.util.Locale.ROOT);
+        if (!ClusterAdmin.isFingerprint(lower)) {
+          throw new IllegalArgumentException(source + ":" + lines.get(p + "identity") + ": " + p
+              + "identity must be sha256: and 64 hex digits (the fingerprint hsmkit cluster init / add pins)");
+        }
+        ids.put(n, lower);
+      }
     }
     ClusterConfig c = ClusterConfig.of(ms);
     String min = values.get("cluster.minReplicas");
@@ -146,7 +174,11 @@ public record ClusterConfigFile(ClusterConfig config, Map<String, PinSource> soP
             + ": cluster.policy must be round-robin or least-outstanding");
       });
     }
-    return new ClusterConfigFile(c, so);
+    String id = values.get("cluster.id");
+    if (id != null && !CLUSTER_ID.matcher(id).matches()) {
+      throw new IllegalArgumentException(source + ":" + lines.get("cluster.id") + ": cluster.id must be 1 to 64 of A-Z a-z 0-9 . _ -");
+    }
+    return new ClusterConfigFile(c, so, ids, id);
   }
 
   private static String unquote(String v) {

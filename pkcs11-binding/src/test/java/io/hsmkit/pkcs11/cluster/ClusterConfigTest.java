@@ -112,6 +112,20 @@ class ClusterConfigTest {
     assertThat(f.config().policy()).hasToString("round-robin");
     assertThat(f.soPin("a")).isPresent();
     assertThat(f.soPin("b")).isEmpty();
+    assertThat(f.identities()).isEmpty();
+    assertThat(f.clusterId()).isNull();
+  }
+
+  static final String FP = "sha256:" + "0123456789abcdef".repeat(4);
+
+  @Test
+  void identitiesAndTheClusterIdArePinnedInTheFile() {
+    ClusterConfigFile f = ClusterConfigFile.parse(GOOD + "member.a.identity = " + FP.toUpperCase().replace("SHA256", "sha256")
+        + "\nmember.c.identity = " + FP + "\ncluster.id = 7f3e-prod_1\n", "cluster.cfg");
+    assertThat(f.identity("a")).contains(FP); // normalised to lower case
+    assertThat(f.identity("c")).contains(FP);
+    assertThat(f.identity("b")).isEmpty(); // an older member: pinned at the next init / add
+    assertThat(f.clusterId()).isEqualTo("7f3e-prod_1");
   }
 
   static Stream<Arguments> badFiles() {
@@ -127,7 +141,13 @@ class ClusterConfigTest {
         Arguments.of(GOOD.replace("member.c.library = /other.so\n", ""), "member.c.library is missing"),
         Arguments.of(GOOD.replace("cluster.minReplicas = 3", "cluster.minReplicas = 4"), "cluster.cfg:3: minReplicas 4"),
         Arguments.of(GOOD.replace("round-robin", "random"), "cluster.policy must be"),
-        Arguments.of(GOOD + "just words\n", "expected key = value"));
+        Arguments.of(GOOD + "just words\n", "expected key = value"),
+        Arguments.of(GOOD + "member.a.identity = " + FP.substring(0, 70) + "\n", "cluster.cfg:15: member.a.identity must be sha256:"),
+        Arguments.of(GOOD + "member.a.identity = md5:" + FP.substring(7) + "\n", "cluster.cfg:15: member.a.identity must be sha256:"),
+        Arguments.of(GOOD + "member.a.identity = " + FP.replace('0', 'g') + "\n", "cluster.cfg:15: member.a.identity must be sha256:"),
+        Arguments.of(GOOD + "member.d.identity = " + FP + "\n", "d is not in cluster.members"),
+        Arguments.of(GOOD + "cluster.id = has space\n", "cluster.cfg:15: cluster.id must be"),
+        Arguments.of(GOOD + "cluster.id = \n", "cluster.cfg:15: cluster.id must be"));
   }
 
   @ParameterizedTest
