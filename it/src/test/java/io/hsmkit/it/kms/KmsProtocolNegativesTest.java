@@ -243,43 +243,47 @@ class KmsProtocolNegativesTest {
     return SdkSigning.Call.kms(fx.uri().resolve("/"), operation, body, fx.rootAccessKeyId, fx.rootSecret).region(fx.server.region());
   }
 
+  /** {@code body} POSTed to {@code operation}, signed by the SDK's signer and sent as it is. */
+  RawKmsRequests.Response raw(String operation, String body) throws Exception {
+    return RawKmsRequests.post(http, call(operation, body), UnaryOperator.identity());
+  }
+
   /** The control: a raw request signed by the SDK's signer is served, so each defect below is the only one. */
   @Test
   void aRawRequestSignedByTheSdksSignerIsServed() throws Exception {
-    RawKmsRequests.Response r = RawKmsRequests.post(http, call("GenerateRandom", "{\"NumberOfBytes\":12}"), UnaryOperator.identity());
+    RawKmsRequests.Response r = raw("GenerateRandom", "{\"NumberOfBytes\":12}");
     assertThat(r.status()).as(r.text()).isEqualTo(200);
     assertThat(r.json().get("Plaintext").binaryValue()).hasSize(12);
   }
 
   @Test
   void malformedJson() throws Exception {
-    RawKmsRequests.assertError(RawKmsRequests.post(http, call("GenerateRandom", "{\"NumberOfBytes\":12"), UnaryOperator.identity()),
+    RawKmsRequests.assertError(raw("GenerateRandom", "{\"NumberOfBytes\":12"),
         400, "SerializationException", "not valid JSON");
   }
 
   @Test
   void aWrongTypeForAField() throws Exception {
-    RawKmsRequests.assertError(RawKmsRequests.post(http, call("GenerateRandom", "{\"NumberOfBytes\":\"12\"}"), UnaryOperator.identity()),
+    RawKmsRequests.assertError(raw("GenerateRandom", "{\"NumberOfBytes\":\"12\"}"),
         400, "SerializationException", "NumberOfBytes");
   }
 
   @Test
   void aWrongTypeForABlob() throws Exception {
     String keyId = kms.createKey(b -> b.description("wrong-type")).keyMetadata().keyId();
-    RawKmsRequests.assertError(RawKmsRequests.post(http, call("Encrypt", "{\"KeyId\":\"" + keyId + "\",\"Plaintext\":[1,2,3]}"),
-        UnaryOperator.identity()), 400, "SerializationException", "Plaintext");
+    RawKmsRequests.assertError(raw("Encrypt", "{\"KeyId\":\"" + keyId + "\",\"Plaintext\":[1,2,3]}"), 400, "SerializationException", "Plaintext");
   }
 
   @Test
   void anUnknownTarget() throws Exception {
-    RawKmsRequests.assertError(RawKmsRequests.post(http, call("DeleteEverything", "{}"), UnaryOperator.identity()),
+    RawKmsRequests.assertError(raw("DeleteEverything", "{}"),
         400, "UnknownOperationException", "Unknown operation 'DeleteEverything'");
   }
 
   /** A value the JSON accepts but the operation does not: the service's own check. */
   @Test
   void aValueOutOfRange() throws Exception {
-    RawKmsRequests.assertError(RawKmsRequests.post(http, call("GenerateRandom", "{\"NumberOfBytes\":1025}"), UnaryOperator.identity()),
+    RawKmsRequests.assertError(raw("GenerateRandom", "{\"NumberOfBytes\":1025}"),
         400, "ValidationException", "1024");
   }
 
