@@ -21,6 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.auth.aws.scheme.AwsV4AuthScheme;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
 import software.amazon.awssdk.http.auth.spi.signer.AsyncSignRequest;
@@ -42,8 +44,7 @@ import software.amazon.awssdk.services.kms.model.KmsException;
  * cannot be made to send (malformed JSON, an unknown target, a wrong type, an oversized body) is
  * sent raw, signed by the SDK's own signer so that each request is valid but for its defect.
  * Every error is asserted as AWS sends it (status, {@code __type}, message) and no response body
- * carries a stack trace or a class name. A wrong secret and an unknown access key id are in
- * {@link KmsSdkEndToEndTest}.
+ * carries a stack trace or a class name.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KmsProtocolNegativesTest {
@@ -164,6 +165,27 @@ class KmsProtocolNegativesTest {
     refusedAfterSigning(AfterSigningHttpClient.Change.request(r -> r.toBuilder().putHeader("Authorization",
             r.firstMatchingHeader("Authorization").orElseThrow().replace(";host;", ";").replace("SignedHeaders=host;", "SignedHeaders=")).build()),
         "IncompleteSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+
+  // ---------------------------------------------------------------- the SDK with other credentials
+
+  /** GenerateRandom by a client whose key pair is {@code akid} and {@code secret}: the refusal. */
+  KmsException withCredentials(String akid, String secret, String code, String messageStart) {
+    try (AfterSigningHttpClient own = new AfterSigningHttpClient(fx.httpClient());
+        KmsClient c = fx.root(own, b -> b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(akid, secret))))) {
+      return refused(c, own, 400, code, messageStart);
+    }
+  }
+
+  /** The root's access key id with another secret (KmsSdkEndToEndTest checks the code; this the status, message and body). */
+  @Test
+  void aWrongSecret() {
+    withCredentials(fx.rootAccessKeyId, "wrong" + fx.rootSecret.substring(5), "InvalidSignatureException", MISMATCH);
+  }
+
+  @Test
+  void anUnknownAccessKeyId() {
+    withCredentials("AKIAUNKNOWNUNKNOWN12", fx.rootSecret, "UnrecognizedClientException", "The security token included in the request is invalid.");
   }
 
   // ---------------------------------------------------------------- the SDK with a skewed clock
