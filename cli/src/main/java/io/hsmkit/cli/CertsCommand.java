@@ -59,50 +59,80 @@ final class CertsCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "csr", mixinStandardHelpOptions = true, description = "Make a PKCS#10 certificate request for a key, signed in the token.")
-  static final class Csr implements Callable<Integer> {
-    @Spec CommandSpec spec;
+  /**
+   * What every certs verb takes, one picocli mixin for all four: the token's options and the
+   * alias of the key (for export: of any entry with a certificate) the verb works on.
+   */
+  static final class AliasedToken {
     @Mixin TokenOptions token;
 
-    @Parameters(index = "0", paramLabel = "ALIAS", description = "The key's alias.")
+    @Parameters(index = "0", paramLabel = "ALIAS", description = "The alias of the key (export: of the entry).")
     String alias;
+  }
 
-    @Option(names = "--subject", paramLabel = "DN", description = "The requested subject (default: the subject of the key's certificate).")
-    String subject;
-
-    @Option(names = "--out", paramLabel = "FILE", description = "Write the PEM request here (default: stdout).")
+  /** {@code --out FILE}: where csr and export write their PEM, stdout without it. */
+  static final class PemOut {
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the PEM here (default: stdout).")
     Path out;
 
-    @Override
-    public Integer call() {
-      X500Name dn = subject == null ? null : Pki.subject(subject);
-      PKCS10CertificationRequest csr;
-      try (Token t = token.open()) {
-        HsmPrivateKey key = t.privateKey(alias);
-        X509Certificate leaf = t.leaf(alias);
-        if (dn == null) {
-          dn = X500Name.getInstance(leaf.getSubjectX500Principal().getEncoded());
-        }
-        csr = new JcaPKCS10CertificationRequestBuilder(dn, leaf.getPublicKey()).build(Pki.signer(key, t.provider));
-      }
-      String pem = Pki.pem(csr);
-      if (token.json) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("alias", alias);
-        doc.put("subject", Pki.name(dn));
-        doc.put("file", out == null ? null : out.toString());
-        doc.put("csr", pem);
+    /**
+     * Writes {@code pem} to the file, or to stdout without one. With --json stdout carries only
+     * {@code doc} (which holds the PEM); without it, writing a file is said in one line,
+     * "{@code wrote} to FILE".
+     */
+    void emit(CommandSpec spec, boolean json, String pem, Map<String, Object> doc, String wrote) {
+      if (json) {
         if (out != null) {
           write(spec, out, pem);
         }
         Output.json(spec.commandLine().getOut(), doc);
-      } else {
-        write(spec, out, pem);
-        if (out != null) {
-          spec.commandLine().getOut().println("wrote the request for " + Pki.name(dn) + " to " + out);
-          spec.commandLine().getOut().flush();
-        }
+        return;
       }
+      write(spec, out, pem);
+      if (out != null) {
+        spec.commandLine().getOut().println(wrote + " to " + out);
+        spec.commandLine().getOut().flush();
+      }
+    }
+
+    /** The file's name for a JSON document, null for stdout. */
+    String name() {
+      return out == null ? null : out.toString();
+    }
+  }
+
+  /** The subject asked for with {@code --subject}, or without it the subject of the key's certificate. */
+  static X500Name subjectOr(X500Name requested, X509Certificate leaf) {
+    return requested != null ? requested : X500Name.getInstance(leaf.getSubjectX500Principal().getEncoded());
+  }
+
+  @Command(name = "csr", mixinStandardHelpOptions = true, description = "Make a PKCS#10 certificate request for a key, signed in the token.")
+  static final class Csr implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin AliasedToken key;
+    @Mixin PemOut out;
+
+    @Option(names = "--subject", paramLabel = "DN", description = "The requested subject (default: the subject of the key's certificate).")
+    String subject;
+
+    @Override
+    public Integer call() {
+      X500Name requested = subject == null ? null : Pki.subject(subject); // a malformed DN is refused before the token opens
+      X500Name dn;
+      PKCS10CertificationRequest csr;
+      try (Token t = key.token.open()) {
+        HsmPrivateKey privateKey = t.privateKey(key.alias);
+        X509Certificate leaf = t.leaf(key.alias);
+        dn = subjectOr(requested, leaf);
+        csr = new JcaPKCS10CertificationRequestBuilder(dn, leaf.getPublicKey()).build(Pki.signer(privateKey, t.provider));
+      }
+      String pem = Pki.pem(csr);
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("alias", key.alias);
+      doc.put("subject", Pki.name(dn));
+      doc.put("file", out.name());
+      doc.put("csr", pem);
+      out.emit(spec, key.token.json, pem, doc, "wrote the request for " + Pki.name(dn));
       return ExitCode.OK;
     }
   }
@@ -110,10 +140,7 @@ final class CertsCommand implements Callable<Integer> {
   @Command(name = "selfsign", mixinStandardHelpOptions = true, description = "Replace a key's certificate chain with a fresh self-signed certificate.")
   static final class SelfSign implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin TokenOptions token;
-
-    @Parameters(index = "0", paramLabel = "ALIAS", description = "The key's alias.")
-    String alias;
+    @Mixin AliasedToken key;
 
     @Option(names = "--days", paramLabel = "N", defaultValue = "365", description = "Validity in days (default ${DEFAULT-VALUE}).")
     int days;
@@ -126,22 +153,20 @@ final class CertsCommand implements Callable<Integer> {
       if (days < 1) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--days must be at least 1, not " + days);
       }
-      X500Name dn = subject == null ? null : Pki.subject(subject);
+      X500Name requested = subject == null ? null : Pki.subject(subject); // a malformed DN is refused before the token opens
+      String alias = key.alias;
       X509Certificate cert;
-      try (Token t = token.open()) {
-        HsmPrivateKey key = t.privateKey(alias);
+      try (Token t = key.token.open()) {
+        HsmPrivateKey privateKey = t.privateKey(alias);
         X509Certificate leaf = t.leaf(alias);
-        if (dn == null) {
-          dn = X500Name.getInstance(leaf.getSubjectX500Principal().getEncoded());
-        }
-        cert = Pki.selfSigned(dn, leaf.getPublicKey(), key, t.provider, days);
+        cert = Pki.selfSigned(subjectOr(requested, leaf), leaf.getPublicKey(), privateKey, t.provider, days);
         try {
-          t.keyStore.setKeyEntry(alias, key, null, new Certificate[] {cert});
+          t.keyStore.setKeyEntry(alias, privateKey, null, new Certificate[] {cert});
         } catch (KeyStoreException e) {
           throw new CliException("cannot store the certificate of " + alias + ": " + HsmkitCommand.oneLine(e), e);
         }
       }
-      if (token.json) {
+      if (key.token.json) {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("alias", alias);
         doc.put("chain", List.of(Pki.describe(cert)));
@@ -162,10 +187,7 @@ final class CertsCommand implements Callable<Integer> {
       })
   static final class Import implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin TokenOptions token;
-
-    @Parameters(index = "0", paramLabel = "ALIAS", description = "The key's alias.")
-    String alias;
+    @Mixin AliasedToken key;
 
     @Option(names = "--file", required = true, paramLabel = "CHAIN", description = "The chain: PEM (one or more certificates), DER or PKCS#7.")
     Path file;
@@ -176,10 +198,11 @@ final class CertsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+      String alias = key.alias;
       List<X509Certificate> given = Pki.readCertificates(file);
       List<X509Certificate> chain;
-      try (Token t = token.open(); QuorumState quorum = QuorumState.onToken(t)) {
-        HsmPrivateKey key = t.privateKey(alias);
+      try (Token t = key.token.open(); QuorumState quorum = QuorumState.onToken(t)) {
+        HsmPrivateKey privateKey = t.privateKey(alias);
         PublicKey pub = t.leaf(alias).getPublicKey();
         chain = order(given, pub);
         // Importing a key's chain changes what the key is trusted for: a key-management action, bound to
@@ -187,12 +210,12 @@ final class CertsCommand implements Callable<Integer> {
         quorum.authorize(io.hsmkit.quorum.Action.of(io.hsmkit.quorum.Service.KEY_MANAGEMENT, "import-certificates",
             java.util.Map.of("alias", alias, "leaf-sha256", Pki.sha256(chain.get(0)))), approval);
         try {
-          t.keyStore.setKeyEntry(alias, key, null, chain.toArray(new Certificate[0]));
+          t.keyStore.setKeyEntry(alias, privateKey, null, chain.toArray(new Certificate[0]));
         } catch (KeyStoreException e) {
           throw new CliException("cannot store the chain of " + alias + ": " + HsmkitCommand.oneLine(e), e);
         }
       }
-      if (token.json) {
+      if (key.token.json) {
         List<Map<String, Object>> certs = new ArrayList<>();
         for (X509Certificate c : chain) {
           certs.add(Pki.describe(c));
@@ -220,8 +243,8 @@ final class CertsCommand implements Callable<Integer> {
         }
       }
       if (leaf == null) {
-        throw new CliException("the certificate does not match the key of " + alias + ": no certificate in " + file
-            + " holds its public key (make a request with hsmkit certs csr " + alias + ")");
+        throw new CliException("the certificate does not match the key of " + key.alias + ": no certificate in " + file
+            + " holds its public key (make a request with hsmkit certs csr " + key.alias + ")");
       }
       List<X509Certificate> rest = new ArrayList<>(given);
       rest.remove(leaf);
@@ -251,7 +274,7 @@ final class CertsCommand implements Callable<Integer> {
       }
       if (!rest.isEmpty()) {
         throw new CliException("the chain in " + file + " is broken: " + rest.get(0).getSubjectX500Principal().getName()
-            + " does not issue any certificate of the chain of " + alias);
+            + " does not issue any certificate of the chain of " + key.alias);
       }
       return chain;
     }
@@ -260,18 +283,14 @@ final class CertsCommand implements Callable<Integer> {
   @Command(name = "export", mixinStandardHelpOptions = true, description = "Write an entry's certificate chain as PEM, leaf first.")
   static final class Export implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin TokenOptions token;
-
-    @Parameters(index = "0", paramLabel = "ALIAS", description = "The entry's alias.")
-    String alias;
-
-    @Option(names = "--out", paramLabel = "FILE", description = "Write the PEM chain here (default: stdout).")
-    Path out;
+    @Mixin AliasedToken entry;
+    @Mixin PemOut out;
 
     @Override
     public Integer call() {
+      String alias = entry.alias;
       List<X509Certificate> chain;
-      try (Token t = token.open()) {
+      try (Token t = entry.token.open()) {
         t.requireEntry(alias);
         chain = t.chain(alias);
       }
@@ -279,28 +298,17 @@ final class CertsCommand implements Callable<Integer> {
         throw new CliException(alias + " has no certificate; make one with hsmkit certs selfsign " + alias);
       }
       String pem = Pki.pem(chain.toArray());
-      if (token.json) {
-        List<Map<String, Object>> certs = new ArrayList<>();
-        for (X509Certificate c : chain) {
-          Map<String, Object> d = Pki.describe(c);
-          d.put("pem", Pki.pem(c));
-          certs.add(d);
-        }
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("alias", alias);
-        doc.put("file", out == null ? null : out.toString());
-        doc.put("chain", certs);
-        if (out != null) {
-          write(spec, out, pem);
-        }
-        Output.json(spec.commandLine().getOut(), doc);
-      } else {
-        write(spec, out, pem);
-        if (out != null) {
-          spec.commandLine().getOut().println("wrote " + chain.size() + (chain.size() == 1 ? " certificate" : " certificates") + " of " + alias + " to " + out);
-          spec.commandLine().getOut().flush();
-        }
+      List<Map<String, Object>> certs = new ArrayList<>();
+      for (X509Certificate c : chain) {
+        Map<String, Object> d = Pki.describe(c);
+        d.put("pem", Pki.pem(c));
+        certs.add(d);
       }
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("alias", alias);
+      doc.put("file", out.name());
+      doc.put("chain", certs);
+      out.emit(spec, entry.token.json, pem, doc, "wrote " + chain.size() + (chain.size() == 1 ? " certificate" : " certificates") + " of " + alias);
       return ExitCode.OK;
     }
   }

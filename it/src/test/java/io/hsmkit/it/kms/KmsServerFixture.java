@@ -127,6 +127,33 @@ final class KmsServerFixture implements AutoCloseable {
         .build();
   }
 
+  /** An SSL context that trusts nothing but the printed CA, for raw HTTPS clients. */
+  javax.net.ssl.SSLContext clientSsl() throws java.security.GeneralSecurityException {
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+    ctx.init(null, trust, null);
+    return ctx;
+  }
+
+  /** The SDK's Apache 5 HTTP client trusting the printed CA, for tests that wrap it. */
+  software.amazon.awssdk.http.SdkHttpClient httpClient() {
+    return Apache5HttpClient.builder().tlsTrustManagersProvider(() -> trust).build();
+  }
+
+  /**
+   * The root client on {@code http} (which the caller closes), without retries so that one call
+   * is one request, with {@code more} applied to the builder last.
+   */
+  KmsClient root(software.amazon.awssdk.http.SdkHttpClient http, java.util.function.Consumer<software.amazon.awssdk.services.kms.KmsClientBuilder> more) {
+    var b = KmsClient.builder()
+        .endpointOverride(server.uri())
+        .region(Region.of(server.region()))
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(rootAccessKeyId, rootSecret)))
+        .httpClient(http)
+        .overrideConfiguration(o -> o.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy.doNotRetry()));
+    more.accept(b);
+    return b.build();
+  }
+
   /** A new IAM user of the server's account with {@code identityPolicy} (or none): its key pair. */
   String[] user(String name, String identityPolicy) {
     try (Principals.NewPrincipal p = server.principals().create(name, server.accountId(), identityPolicy, null)) {

@@ -69,6 +69,7 @@ public final class KmsJson {
     SimpleModule epochSeconds = new SimpleModule("aws-epoch-seconds");
     epochSeconds.addSerializer(Instant.class, new EpochSecondsSerializer());
     epochSeconds.addDeserializer(Instant.class, new EpochSecondsDeserializer());
+    epochSeconds.addDeserializer(byte[].class, new Base64BlobDeserializer());
     JsonMapper m = JsonMapper.builder()
         .propertyNamingStrategy(PropertyNamingStrategies.UPPER_CAMEL_CASE)
         .defaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_NULL, JsonInclude.Include.NON_NULL))
@@ -290,6 +291,30 @@ public final class KmsJson {
       } catch (ArithmeticException | DateTimeException e) {
         return (Instant) ctx.handleWeirdNumberValue(Instant.class, d, "timestamp out of range");
       }
+    }
+  }
+
+  /**
+   * A blob is a base64 string and nothing else: Jackson's own byte[] deserializer also takes a
+   * JSON array of numbers ({@code "Plaintext":[1,2,3]}), which AWS refuses as a wrong type.
+   */
+  static final class Base64BlobDeserializer extends StdScalarDeserializer<byte[]> {
+    private static final long serialVersionUID = 1L;
+
+    Base64BlobDeserializer() {
+      super(byte[].class);
+    }
+
+    @Override
+    public byte[] deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      JsonToken t = p.currentToken();
+      if (t == JsonToken.VALUE_STRING) {
+        return p.getBinaryValue(ctx.getBase64Variant());
+      }
+      if (t == JsonToken.VALUE_EMBEDDED_OBJECT && p.getEmbeddedObject() instanceof byte[] b) {
+        return b; // a binary node of a tree built in code, not from a request's text
+      }
+      return (byte[]) ctx.handleUnexpectedToken(byte[].class, p);
     }
   }
 }

@@ -13,7 +13,6 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.Key;
 import java.security.cert.Certificate;
@@ -72,7 +71,7 @@ class KmsEndpointSdkTest {
     creds = new StubCredentials();
     endpoint = KmsEndpoint.builder(ops, new SigV4Verifier(creds, "us-east-1", Clock.systemUTC())).https(tls.keyStore, TlsFixture.TLS_ALIAS).start();
     kms = client(endpoint.uri(), StubCredentials.AKID, StubCredentials.SECRET);
-    http = HttpClient.newBuilder().sslContext(tls.clientSsl()).version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    http = RawKmsRequests.client(tls.clientSsl());
   }
 
   @AfterAll
@@ -386,63 +385,38 @@ class KmsEndpointSdkTest {
 
   // ---- raw requests, signed by the SDK's signer ----
 
-  record Raw(int status, Map<String, List<String>> headers, JsonNode body) {
-    String type() {
-      return body.path("__type").asText();
-    }
-
-    String message() {
-      return body.path("message").asText();
-    }
+  // Raw is the shared helper's response; post and send sign and send through it.
+  RawKmsRequests.Response post(SdkSigning.Call call, UnaryOperator<String> bodyAfterSigning) throws Exception {
+    return RawKmsRequests.post(http, call, bodyAfterSigning);
   }
 
-  Raw post(SdkSigning.Call call, UnaryOperator<String> bodyAfterSigning) throws Exception {
-    Map<String, List<String>> signed = SdkSigning.sign(call);
-    HttpRequest.Builder b = HttpRequest.newBuilder(call.endpoint()).timeout(Duration.ofSeconds(30))
-        .POST(HttpRequest.BodyPublishers.ofString(bodyAfterSigning.apply(call.body()), StandardCharsets.UTF_8));
-    for (Map.Entry<String, List<String>> h : signed.entrySet()) {
-      if (Set.of("host", "content-length", "connection", "expect").contains(h.getKey().toLowerCase())) {
-        continue; // the client sets them itself, to the same values
-      }
-      for (String v : h.getValue()) {
-        b.header(h.getKey(), v);
-      }
-    }
-    return send(b.build());
-  }
-
-  Raw send(HttpRequest r) throws Exception {
-    HttpResponse<byte[]> resp = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
-    return new Raw(resp.statusCode(), resp.headers().map(), KmsJson.mapper().readTree(resp.body()));
+  RawKmsRequests.Response send(HttpRequest r) throws Exception {
+    return RawKmsRequests.send(http, r);
   }
 
   SdkSigning.Call call(String operation, String body) {
     return SdkSigning.Call.kms(endpoint.uri().resolve("/"), operation, body, StubCredentials.AKID, StubCredentials.SECRET);
   }
 
-  static void assertError(Raw r, int status, String type, String message) {
-    assertThat(r.status()).isEqualTo(status);
-    assertThat(r.type()).isEqualTo(type);
-    assertThat(r.message()).contains(message);
-    assertThat(r.headers().get("x-amzn-requestid")).as("x-amzn-RequestId on errors too").hasSize(1);
-    assertThat(r.headers().get("content-type")).containsExactly("application/x-amz-json-1.1");
+  static void assertError(RawKmsRequests.Response r, int status, String type, String message) {
+    RawKmsRequests.assertError(r, status, type, message);
   }
 
   @Test
   void aRawSignedRequestWorks() throws Exception {
-    Raw r = post(call("GenerateRandom", "{\"NumberOfBytes\":12}"), UnaryOperator.identity());
+    RawKmsRequests.Response r = post(call("GenerateRandom", "{\"NumberOfBytes\":12}"), UnaryOperator.identity());
     assertThat(r.status()).isEqualTo(200);
-    assertThat(r.body().get("Plaintext").binaryValue()).hasSize(12);
+    assertThat(r.json().get("Plaintext").binaryValue()).hasSize(12);
     assertThat(r.headers().get("x-amzn-requestid")).hasSize(1);
   }
 
   @Test
   void aSkewedClockIsSignatureExpired() throws Exception {
     int before = ops.totalCalls();
-    Raw r = post(call("GenerateRandom", "{}").at(Instant.now().minus(Duration.ofMinutes(6))), UnaryOperator.identity());
+    RawKmsRequests.Response r = post(call("GenerateRandom", "{}").at(Instant.now().minus(Duration.ofMinutes(6))), UnaryOperator.identity());
     assertError(r, 400, "InvalidSignatureException", "Signature expired: ");
     assertThat(r.message()).matches("Signature expired: \\d{8}T\\d{6}Z is now earlier than \\d{8}T\\d{6}Z \\(\\d{8}T\\d{6}Z - 5 min\\.\\)");
-    Raw ahead = post(call("GenerateRandom", "{}").at(Instant.now().plus(Duration.ofMinutes(6))), UnaryOperator.identity());
+    RawKmsRequests.Response ahead = post(call("GenerateRandom", "{}").at(Instant.now().plus(Duration.ofMinutes(6))), UnaryOperator.identity());
     assertError(ahead, 400, "InvalidSignatureException", "Signature not yet current: ");
     assertThat(ops.totalCalls()).isEqualTo(before);
   }
@@ -450,7 +424,7 @@ class KmsEndpointSdkTest {
   @Test
   void aBodyAlteredAfterSigningIsRefused() throws Exception {
     int before = ops.totalCalls();
-    Raw r = post(call("GenerateRandom", "{\"NumberOfBytes\":12}"), b -> b.replace("12", "13"));
+    RawKmsRequests.Response r = post(call("GenerateRandom", "{\"NumberOfBytes\":12}"), b -> b.replace("12", "13"));
     assertError(r, 400, "InvalidSignatureException", "The request signature we calculated does not match");
     assertThat(ops.totalCalls()).isEqualTo(before);
   }
@@ -465,7 +439,7 @@ class KmsEndpointSdkTest {
       "an unknown target     | Nope               | {}                         | 400 | UnknownOperationException | Unknown operation 'Nope'",
       "an unexpected failure | ScheduleKeyDeletion| {}                         | 500 | KMSInternalException      | internal error"})
   void badRequestsGetAwsErrors(String name, String operation, String body, int status, String type, String message) throws Exception {
-    Raw r = post(call(operation, body), UnaryOperator.identity());
+    RawKmsRequests.Response r = post(call(operation, body), UnaryOperator.identity());
     assertError(r, status, type, message);
     assertThat(r.message()).doesNotContain("Exception:", "\tat ", "io.hsmkit", "s3cr3t");
   }
@@ -518,7 +492,7 @@ class KmsEndpointSdkTest {
 
   @Test
   void anUnsignedRequestIsMissingAuthentication() throws Exception {
-    Raw r = send(HttpRequest.newBuilder(endpoint.uri()).header("X-Amz-Target", "TrentService.GenerateRandom")
+    RawKmsRequests.Response r = send(HttpRequest.newBuilder(endpoint.uri()).header("X-Amz-Target", "TrentService.GenerateRandom")
         .header("Content-Type", "application/x-amz-json-1.1").POST(HttpRequest.BodyPublishers.ofString("{}")).build());
     assertError(r, 400, "MissingAuthenticationTokenException", "Missing Authentication Token");
   }
@@ -526,13 +500,13 @@ class KmsEndpointSdkTest {
   @ParameterizedTest
   @CsvSource({"GET", "PUT", "DELETE"})
   void otherMethodsAreRefused(String method) throws Exception {
-    Raw r = send(HttpRequest.newBuilder(endpoint.uri()).method(method, HttpRequest.BodyPublishers.noBody()).build());
+    RawKmsRequests.Response r = send(HttpRequest.newBuilder(endpoint.uri()).method(method, HttpRequest.BodyPublishers.noBody()).build());
     assertError(r, 400, "UnknownOperationException", "POST / only");
   }
 
   @Test
   void anotherPathIsRefused() throws Exception {
-    Raw r = send(HttpRequest.newBuilder(endpoint.uri().resolve("/admin")).POST(HttpRequest.BodyPublishers.ofString("{}")).build());
+    RawKmsRequests.Response r = send(HttpRequest.newBuilder(endpoint.uri().resolve("/admin")).POST(HttpRequest.BodyPublishers.ofString("{}")).build());
     assertError(r, 400, "UnknownOperationException", "POST / only");
   }
 
@@ -565,7 +539,7 @@ class KmsEndpointSdkTest {
     int before = ops.totalCalls();
     byte[] big = new byte[KmsEndpoint.DEFAULT_MAX_REQUEST_BYTES + 1];
     java.util.Arrays.fill(big, (byte) ' ');
-    Raw r = send(HttpRequest.newBuilder(endpoint.uri()).header("X-Amz-Target", "TrentService.Encrypt")
+    RawKmsRequests.Response r = send(HttpRequest.newBuilder(endpoint.uri()).header("X-Amz-Target", "TrentService.Encrypt")
         .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build());
     assertError(r, 413, "RequestEntityTooLargeException", "at most 1048576 bytes");
     assertThat(ops.totalCalls()).isEqualTo(before);

@@ -100,6 +100,7 @@ class KmsJsonTest {
       "a number for a boolean      | {\"DryRun\":1}                         | SerializationException | at 'DryRun'",
       "a number for a blob         | {\"Plaintext\":5}                      | SerializationException | at 'Plaintext'",
       "not base64 for a blob       | {\"Plaintext\":\"%%%\"}                | SerializationException | at 'Plaintext'",
+      "an array for a blob         | {\"Plaintext\":[1,2,3]}                | SerializationException | Wrong JSON type for a blob (base64 string) at 'Plaintext'",
       "a string for a map          | {\"EncryptionContext\":\"a=b\"}        | SerializationException | at 'EncryptionContext'",
       "a number in a map           | {\"EncryptionContext\":{\"a\":1}}      | SerializationException | at 'EncryptionContext.a'",
       "a string for a list         | {\"GrantTokens\":\"t\"}                | SerializationException | at 'GrantTokens'",

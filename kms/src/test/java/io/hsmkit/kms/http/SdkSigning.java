@@ -17,45 +17,46 @@ import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 
 /**
  * Requests signed by the AWS SDK's own SigV4 signer ({@link AwsV4HttpSigner}), so that the
- * verifier is checked against AWS's implementation rather than against itself.
+ * verifier is checked against AWS's implementation rather than against itself. Public, in the
+ * kms test jar, for it/'s tests of a whole server.
  */
-final class SdkSigning {
+public final class SdkSigning {
   private SdkSigning() {}
 
   /** A KMS call as the SDK would sign it: POST / with the JSON 1.1 headers. */
-  record Call(URI endpoint, String target, String body, String accessKeyId, String secret, String region, String service, Instant at) {
-    Call {
+  public record Call(URI endpoint, String target, String body, String accessKeyId, String secret, String region, String service, Instant at) {
+    public Call {
       at = at == null ? Instant.now() : at;
       service = service == null ? "kms" : service;
     }
 
-    static Call kms(URI endpoint, String operation, String body, String akid, String secret) {
+    public static Call kms(URI endpoint, String operation, String body, String akid, String secret) {
       return new Call(endpoint, "TrentService." + operation, body, akid, secret, "us-east-1", "kms", null);
     }
 
-    Call at(Instant when) {
+    public Call at(Instant when) {
       return new Call(endpoint, target, body, accessKeyId, secret, region, service, when);
     }
 
-    Call region(String r) {
+    public Call region(String r) {
       return new Call(endpoint, target, body, accessKeyId, secret, r, service, at);
     }
 
-    Call service(String s) {
+    public Call service(String s) {
       return new Call(endpoint, target, body, accessKeyId, secret, region, s, at);
     }
 
-    Call secret(String s) {
+    public Call secret(String s) {
       return new Call(endpoint, target, body, accessKeyId, s, region, service, at);
     }
 
-    Call accessKeyId(String a) {
+    public Call accessKeyId(String a) {
       return new Call(endpoint, target, body, a, secret, region, service, at);
     }
   }
 
   /** The signed headers (Host and Authorization among them), in the SDK's order. */
-  static Map<String, List<String>> sign(Call c) {
+  public static Map<String, List<String>> sign(Call c) {
     byte[] body = c.body().getBytes(StandardCharsets.UTF_8);
     SdkHttpRequest.Builder rb = SdkHttpRequest.builder().method(SdkHttpMethod.POST).uri(c.endpoint())
         .putHeader("Content-Type", "application/x-amz-json-1.1")
