@@ -434,11 +434,25 @@ public final class Cluster implements AutoCloseable {
   }
 
   private ClusterKey create(ClusterKey key, io.hsmkit.pkcs11.session.SessionWork<Object, RuntimeException> make) {
+    return create(key, (ClusterWork<Object, RuntimeException>) (s, keys) -> make.apply(s));
+  }
+
+  /**
+   * Makes a key with {@code make} on one member, then replicates it as {@link #generateSecretKey}
+   * does: on {@code minReplicas} members before it is returned, or destroyed and a
+   * {@link ClusterException}. For keys the cluster does not generate itself (imported, unwrapped,
+   * derived): {@code make} runs once (it is not repeated elsewhere after a device error), with that
+   * member's handles for cluster keys it uses (an unwrapping key, a private key to derive from), and
+   * must create the secret or private key as a token object with {@code key.id()} as CKA_ID, its
+   * label, CKA_EXTRACTABLE and CKA_WRAP_WITH_TRUSTED true (the copy wraps it under the trusted
+   * cluster key), and for a pair the public key with the same CKA_ID.
+   */
+  public ClusterKey create(ClusterKey key, ClusterWork<?, RuntimeException> make) {
     keyLock.readLock().lock();
     try {
       Member origin;
       try {
-        origin = run((s, keys) -> make.apply(s), false).member();
+        origin = run(make, false).member();
       } catch (ClusterException e) {
         // it may exist where the device failed: a tombstone removes it when that member returns
         tombstone(key.idHex(), e.membersTried());
@@ -696,7 +710,7 @@ public final class Cluster implements AutoCloseable {
         long[] p = s.findObjects(2, Attribute.ulong(CKA.CLASS, CKO.PUBLIC_KEY), Attribute.bytes(CKA.ID, id));
         if (p.length == 1) {
           long kt = base[1].asUlong();
-          pub = kt == CKK.EC
+          pub = kt == CKK.EC || kt == CKK.EC_EDWARDS
               ? s.getAttributes(p[0], CKA.EC_PARAMS, CKA.EC_POINT, CKA.VERIFY)
               : s.getAttributes(p[0], CKA.MODULUS, CKA.PUBLIC_EXPONENT, CKA.VERIFY, CKA.ENCRYPT);
         }

@@ -7,6 +7,7 @@ import io.hsmkit.pkcs11.constants.CKO;
 import io.hsmkit.pkcs11.raw.Attribute;
 import io.hsmkit.provider.internal.Curves;
 import io.hsmkit.provider.internal.Errors;
+import io.hsmkit.provider.internal.ReplicatedKeys;
 import io.hsmkit.provider.internal.TokenContext;
 import java.math.BigInteger;
 import java.security.InvalidKeyException;
@@ -28,7 +29,9 @@ import java.util.List;
 /**
  * Software keys into the token (C_CreateObject). Public keys become objects the token can verify
  * and encrypt with; private and secret keys are imported only when a caller asks, as sensitive
- * objects ({@link KeyTemplates.Policy}). Key bytes pass through the binding's wiped native memory;
+ * objects ({@link KeyTemplates.Policy}); over a cluster, private and secret keys are made replicated
+ * token keys ({@link ReplicatedKeys}: on {@code minReplicas} members, the policy does not apply)
+ * and public keys are not imported (see {@code HsmKeyFactory}). Key bytes pass through the binding's wiped native memory;
  * the temporary Java copies made here are wiped before returning.
  */
 public final class KeyImport {
@@ -60,6 +63,11 @@ public final class KeyImport {
     t.add(Attribute.bool(CKA.SIGN, true));
     t.add(Attribute.bool(CKA.VERIFY, true));
     t.add(Attribute.bool(CKA.DERIVE, !aes));
+    if (token.isCluster()) {
+      // A session key on one member would be useless over a cluster: replicated instead (see ReplicatedKeys).
+      return (HsmSecretKey) ReplicatedKeys.create(token, "import of a secret key", "import", CKO.SECRET_KEY, t, value.length * 8,
+          (s, keys, template) -> s.createObject(template));
+    }
     long h = create(token, t);
     return new HsmSecretKey(KeyTemplates.info(token, h, CKO.SECRET_KEY, ckk, p, true), algorithm, value.length * 8);
   }
@@ -146,6 +154,10 @@ public final class KeyImport {
         t.add(Attribute.secret(CKA.VALUE, s));
       } else {
         throw new InvalidKeyException("cannot import a " + key.getAlgorithm() + " private key (" + key.getClass().getName() + ")");
+      }
+      if (token.isCluster()) {
+        return (HsmPrivateKey) ReplicatedKeys.create(token, "import of a private key", "import", CKO.PRIVATE_KEY, t, 0,
+            (s, keys, template) -> s.createObject(template));
       }
       long h = create(token, t);
       return (HsmPrivateKey) load(token, h);

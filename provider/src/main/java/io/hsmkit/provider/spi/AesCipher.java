@@ -60,6 +60,21 @@ import javax.crypto.spec.IvParameterSpec;
  * call. CTR wraps its 128-bit counter around as the JDK does (the call is split where SoftHSM2
  * would refuse to wrap). WRAP_MODE and UNWRAP_MODE are not offered (use AESWrap); software keys
  * are refused (see {@link CipherSupport#aesKey}).
+ *
+ * <h2>Over a cluster</h2>
+ *
+ * Because no session is held between calls and the chaining value lives here, every update and
+ * doFinal is already a complete one-shot operation: over a cluster each one runs on a member the
+ * cluster chooses, with that member's handle for the replicated key (same CKA_ID everywhere, same
+ * key value, so the same output), and moves to another member after a device error. A multi-part
+ * operation therefore needs neither buffering nor one member to stay up from the first update to
+ * doFinal: successive updates may run on different members, and a member lost between (or during)
+ * them costs nothing but the retry. Input is buffered only as on one token (a partial block, and
+ * the last block of a padded decryption). When no member can do a call, the caller gets a
+ * {@link io.hsmkit.provider.ClusterOperationException} naming the members tried and the cipher
+ * restarts from its IV, as after any failed update. Bad padding is still a BadPaddingException
+ * (SoftHSM2's CKR_GENERAL_ERROR: the cluster asks a second member, and the same answer is the
+ * data's).
  */
 public final class AesCipher extends TokenCipherSpi {
   private static final int BLOCK = 16;
@@ -485,9 +500,13 @@ public final class AesCipher extends TokenCipherSpi {
   /** One C_*Init and one C_Encrypt/C_Decrypt on a pooled session. */
   private int crypt(Mechanism m, byte[] in, int inOff, int len, byte[] out, int outOff, OnGeneralError meaning)
       throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
-    long h = key.handle();
     boolean enc = encrypting();
     String what = enc ? encryptionName : decryptionName;
+    if (token.isCluster()) {
+      return CipherSupport.callOnCluster(token, key, what, meaning,
+          (s, h) -> enc ? s.encrypt(m, h, in, inOff, len, out, outOff) : s.decrypt(m, h, in, inOff, len, out, outOff));
+    }
+    long h = key.handle();
     return CipherSupport.call(token, what, meaning,
         s -> enc ? s.encrypt(m, h, in, inOff, len, out, outOff) : s.decrypt(m, h, in, inOff, len, out, outOff));
   }

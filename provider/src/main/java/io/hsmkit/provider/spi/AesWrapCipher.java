@@ -64,6 +64,26 @@ import javax.crypto.ShortBufferException;
  *
  * <p>Only the default IVs of RFC 3394 and RFC 5649 are used; parameters are refused. Input given to
  * update is kept until doFinal, as the whole input is one wrap.
+ *
+ * <h2>Over a cluster</h2>
+ *
+ * Every call is one complete operation on a member the cluster chooses, with that member's handles
+ * for the replicated keys, moved to another member after a device error (ENCRYPT/DECRYPT, and WRAP of
+ * a cluster key: C_WrapKey on one member). Two rules of replication show through:
+ *
+ * <ul>
+ *   <li><b>Wrapping a replicated key fails</b> with the token's CKR_KEY_NOT_WRAPPABLE (an
+ *       InvalidKeyException): replicated keys carry CKA_WRAP_WITH_TRUSTED, so they leave a member
+ *       only under a key the security officer marked CKA_TRUSTED, which a user's key never is. That
+ *       is the guarantee of the cluster, kept on purpose; software keys are wrapped as their
+ *       encoding as on one token.
+ *   <li><b>Unwrapping makes a replicated key</b>: C_UnwrapKey on one member as a token key with
+ *       CKA_EXTRACTABLE and CKA_WRAP_WITH_TRUSTED (sensitive), then copied to the other members
+ *       under the cluster wrapping key, and returned once it is on {@code minReplicas} members
+ *       (see {@code ReplicatedKeys}); a session key on one member would be useless to a cluster.
+ *       If the member fails during the unwrap, the attempt is dropped and the unwrap runs again
+ *       under a new CKA_ID on another member.
+ * </ul>
  */
 public final class AesWrapCipher extends CipherSpi {
   /** RFC 5649 alternative initial value, first half (RFC 5649 section 3). */
@@ -265,9 +285,8 @@ public final class AesWrapCipher extends CipherSpi {
         return kwpOverEcb(data);
       }
       Mechanism m = mechanism();
-      long k = kek.handle();
       Attribute[] template = temporaryValue(data);
-      return CipherSupport.call(token, name() + " encryption", OnGeneralError.PROVIDER, s -> {
+      return withKek(name() + " encryption", OnGeneralError.PROVIDER, (s, k) -> {
         long h = s.createObject(template);
         try {
           return s.wrapKey(m, k, h);
@@ -286,10 +305,9 @@ public final class AesWrapCipher extends CipherSpi {
       throw new IllegalBlockSizeException("the wrapped input must be a multiple of 8 bytes, at least " + (padded ? 16 : 24) + ", not " + wrapped.length);
     }
     Mechanism m = mechanism();
-    long k = kek.handle();
     Attribute[] template = temporaryValue(null);
     try {
-      return CipherSupport.call(token, name() + " decryption", OnGeneralError.BAD_PADDING, s -> {
+      return withKek(name() + " decryption", OnGeneralError.BAD_PADDING, (s, k) -> {
         long h;
         try {
           h = s.unwrapKey(m, k, wrapped, template);
@@ -310,6 +328,20 @@ public final class AesWrapCipher extends CipherSpi {
     } catch (ShortBufferException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * One complete operation with the key-encryption key: on one token with its handle; over a cluster
+   * on a member the cluster chooses, with that member's handle, moved to another member after a
+   * device error (the temporary objects of the raw-bytes modes live and die inside the one call).
+   */
+  private <T> T withKek(String what, OnGeneralError meaning, CipherSupport.KeyedWork<T> work)
+      throws IllegalBlockSizeException, BadPaddingException, ShortBufferException {
+    if (token.isCluster()) {
+      return CipherSupport.callOnCluster(token, kek, what, meaning, work);
+    }
+    long k = kek.handle();
+    return CipherSupport.call(token, what, meaning, s -> work.apply(s, k));
   }
 
   /** A generic secret session object that may be wrapped and read: only for the raw-bytes modes. */
@@ -371,10 +403,9 @@ public final class AesWrapCipher extends CipherSpi {
     a[7] = (byte) p.length;
     byte[] r = new byte[n * 8];
     System.arraycopy(p, 0, r, 0, p.length);
-    long k = kek.handle();
     Mechanism ecb = Mechanism.of(CKM.AES_ECB);
     try {
-      return CipherSupport.call(token, "AESWrapPad encryption", OnGeneralError.PROVIDER, s -> {
+      return withKek("AESWrapPad encryption", OnGeneralError.PROVIDER, (s, k) -> {
         byte[] b = new byte[16];
         try {
           if (n == 1) {
@@ -437,6 +468,11 @@ public final class AesWrapCipher extends CipherSpi {
     if (key instanceof HsmKey hk && hk.belongsTo(token) && !(key instanceof HsmPublicKey)) {
       checkWrappable(hk);
       Mechanism m = mechanism();
+      if (token.isCluster()) {
+        // Both keys by CKA_ID, on the one member that runs the wrap.
+        return CipherSupport.callForKeyOnCluster(token, name() + " wrap",
+            (s, keys) -> s.wrapKey(m, keys.handle(CKO.SECRET_KEY, kek.id()), keys.handle(hk.objectClass(), hk.id())));
+      }
       long k = kek.handle();
       return CipherSupport.callForKey(token, name() + " wrap", false, s -> s.wrapKey(m, k, hk.handle()));
     }
@@ -460,6 +496,11 @@ public final class AesWrapCipher extends CipherSpi {
   private void checkWrappable(HsmKey hk) throws InvalidKeyException {
     if (hk instanceof HsmSecretKey sk) {
       int bytes = sk.bits() / 8;
+      if (bytes == 0 && hk.isClustered()) {
+        // A replicated key read back on a member that holds a copy: SoftHSM2 leaves CKA_VALUE_LEN at
+        // 0 on keys made by C_UnwrapKey, so the length is unknown here; the token checks it.
+        return;
+      }
       if (!padded && (bytes % 8 != 0 || bytes < 16)) {
         throw new InvalidKeyException("RFC 3394 wraps keys of a multiple of 8 bytes, at least 16; this key has " + bytes + ": use AESWrapPad");
       }
@@ -495,6 +536,9 @@ public final class AesWrapCipher extends CipherSpi {
     // The key length, for tokens that do not set CKA_VALUE_LEN on unwrapped keys: exact for RFC 3394,
     // and for RFC 5649 when the key is AES (16, 24 or 32 bytes, so no padding).
     int hint = !padded || "AES".equalsIgnoreCase(wrappedKeyAlgorithm) ? wrappedKey.length - 8 : 0;
+    if (token.isCluster()) {
+      return CipherSupport.unwrapOnCluster(token, name() + " unwrap", mechanism(), kek, wrappedKey, wrappedKeyAlgorithm, wrappedKeyType, hint);
+    }
     return CipherSupport.unwrapInToken(token, name() + " unwrap", mechanism(), kek.handle(), wrappedKey, wrappedKeyAlgorithm, wrappedKeyType, hint);
   }
 }

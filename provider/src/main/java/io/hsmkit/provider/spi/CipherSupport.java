@@ -6,11 +6,14 @@ import io.hsmkit.pkcs11.constants.CKA;
 import io.hsmkit.pkcs11.constants.CKK;
 import io.hsmkit.pkcs11.constants.CKO;
 import io.hsmkit.pkcs11.constants.CKR;
+import io.hsmkit.pkcs11.cluster.ClusterException;
+import io.hsmkit.pkcs11.cluster.ClusterWork;
 import io.hsmkit.pkcs11.cluster.KeyMissingException;
 import io.hsmkit.pkcs11.raw.Attribute;
 import io.hsmkit.pkcs11.raw.Mechanism;
 import io.hsmkit.pkcs11.session.SessionWork;
 import io.hsmkit.provider.internal.Errors;
+import io.hsmkit.provider.internal.ReplicatedKeys;
 import io.hsmkit.provider.internal.TokenContext;
 import io.hsmkit.provider.keys.HsmKey;
 import io.hsmkit.provider.keys.HsmKeys;
@@ -197,6 +200,51 @@ final class CipherSupport {
       ike.initCause(e);
       throw ike;
     }
+  }
+
+  /**
+   * {@link #callForKey} over a cluster, for work that needs the member's handles of several cluster
+   * keys (C_WrapKey: the wrapping key and the key to wrap): one complete operation, moved to
+   * another member after a device error. The token's refusals are InvalidKeyExceptions (a
+   * replicated key under a key that is not trusted: CKR_KEY_NOT_WRAPPABLE), a key on no healthy
+   * member too; a failure of the cluster is a ClusterOperationException naming the members tried.
+   */
+  static <T> T callForKeyOnCluster(TokenContext token, String what, ClusterWork<T, RuntimeException> work) throws InvalidKeyException {
+    try {
+      return token.cluster().execute(work);
+    } catch (ClusterException e) {
+      throw TokenContext.clusterFailure(what, e);
+    } catch (KeyMissingException e) {
+      InvalidKeyException ike = new InvalidKeyException(what + ": the key is on no healthy member of the cluster");
+      ike.initCause(e);
+      throw ike;
+    } catch (Pkcs11Exception e) {
+      if (e.is(CKR.GENERAL_ERROR)) {
+        InvalidKeyException ike = new InvalidKeyException(what + ": the token refused the key (" + e.ckrName() + ")");
+        ike.initCause(e);
+        throw ike;
+      }
+      if (Errors.kind(e) == Errors.Kind.PROVIDER) {
+        throw Errors.provider(what, e);
+      }
+      throw Errors.invalidKey(what, e);
+    }
+  }
+
+  /**
+   * {@link #unwrapInToken} over a cluster: C_UnwrapKey on one member with that member's handle of
+   * {@code unwrappingKey}, as a replicated key (token object, sensitive, CKA_EXTRACTABLE and
+   * CKA_WRAP_WITH_TRUSTED, the usage {@link #unwrapTemplate} gives), copied to the other members
+   * under the cluster wrapping key and returned once it is on minReplicas members.
+   */
+  static Key unwrapOnCluster(TokenContext token, String what, Mechanism m, HsmKey unwrappingKey, byte[] wrapped, String algorithm, int keyType,
+      int valueLengthHint) throws InvalidKeyException, NoSuchAlgorithmException {
+    List<Attribute> usage = List.of(unwrapTemplate(token, algorithm, keyType));
+    long cls = keyType == Cipher.SECRET_KEY ? CKO.SECRET_KEY : CKO.PRIVATE_KEY;
+    byte[] kek = unwrappingKey.id();
+    long kekClass = unwrappingKey.objectClass();
+    return ReplicatedKeys.create(token, what, "unwrap", cls, usage, Math.max(0, valueLengthHint) * 8,
+        (s, keys, template) -> s.unwrapKey(m, keys.handle(kekClass, kek), wrapped, template));
   }
 
   /** The CKR_GENERAL_ERROR of a data call, with the meaning the caller gave it. */

@@ -2,6 +2,7 @@ package io.hsmkit.provider.spi;
 
 import io.hsmkit.pkcs11.Pkcs11Exception;
 import io.hsmkit.pkcs11.Session;
+import io.hsmkit.pkcs11.cluster.KeyMissingException;
 import io.hsmkit.pkcs11.constants.CKA;
 import io.hsmkit.pkcs11.constants.CKD;
 import io.hsmkit.pkcs11.constants.CKK;
@@ -13,6 +14,7 @@ import io.hsmkit.pkcs11.raw.Mechanism;
 import io.hsmkit.pkcs11.raw.MechanismParams;
 import io.hsmkit.provider.internal.Curves;
 import io.hsmkit.provider.internal.Errors;
+import io.hsmkit.provider.internal.ReplicatedKeys;
 import io.hsmkit.provider.internal.TokenContext;
 import io.hsmkit.provider.keys.HsmEcPrivateKey;
 import io.hsmkit.provider.keys.HsmKeys;
@@ -55,6 +57,16 @@ import javax.crypto.spec.SecretKeySpec;
  *       secret of the whole shared secret. "TlsPremasterSecret" is the exception: JSSE derives its
  *       TLS keys from it in software, so it is a RAW {@link SecretKeySpec} of the shared secret.
  * </ul>
+ *
+ * <p><b>Over a cluster</b> our key is a replicated EC private key with CKA_DERIVE (imported through
+ * the KeyFactory: the cluster's own EC key generation makes signing keys without CKA_DERIVE). The
+ * secret as bytes (and TlsPremasterSecret) is one complete operation on a member (derive an
+ * extractable session object, read it, destroy it), moved to another member after a device error.
+ * The secret as a key ("AES", "GenericSecret") becomes a replicated cluster key: derived on one
+ * member as a token key with CKA_EXTRACTABLE and CKA_WRAP_WITH_TRUSTED, copied to the other
+ * members under the trusted cluster key, and handed out once it is on minReplicas members; a
+ * session key on one member would be lost to the next operation sent elsewhere. The
+ * configuration's key policy does not apply to it (it is a sensitive token key).
  *
  * <p>As in the JDK, generating the secret ends the agreement: the private key stays, the peer's
  * key must be given again with {@code doPhase}.
@@ -174,24 +186,33 @@ public final class EcdhKeyAgreement extends KeyAgreementSpi {
         Attribute.bool(CKA.EXTRACTABLE, true));
     Attribute[] template = t.toArray(new Attribute[0]);
     try {
-      return token.execute(s -> {
-        long h = derive(s, pt, template);
-        try {
-          byte[] v = s.getAttribute(h, CKA.VALUE).value();
-          if (v == null || v.length != secretBytes) {
-            throw new java.security.ProviderException("the token gave a shared secret of " + (v == null ? "no" : v.length) + " bytes, not " + secretBytes);
-          }
-          return v;
-        } finally {
-          HsmKeyPairGenerator.destroyQuietly(s, h);
-        }
-      });
+      if (token.isCluster()) {
+        // One complete operation on a member (derive, read, destroy), moved after a device error.
+        return token.executeWithKey(CKO.PRIVATE_KEY, privateKey.id(), (s, k) -> readSecret(s, s.deriveKey(mechanism(pt), k, template)));
+      }
+      return token.execute(s -> readSecret(s, derive(s, pt, template)));
+    } catch (KeyMissingException e) {
+      throw new java.security.ProviderException("ECDH: the private key is on no healthy member of the cluster", e);
     } catch (Pkcs11Exception e) {
       throw Errors.provider("ECDH (C_DeriveKey)", e);
     } catch (InvalidKeyException e) {
       throw new java.security.ProviderException("ECDH: " + e.getMessage(), e);
     }
   }
+
+  /** The value of the derived session object {@code h}, which is destroyed. */
+  private byte[] readSecret(Session s, long h) {
+    try {
+      byte[] v = s.getAttribute(h, CKA.VALUE).value();
+      if (v == null || v.length != secretBytes) {
+        throw new java.security.ProviderException("the token gave a shared secret of " + (v == null ? "no" : v.length) + " bytes, not " + secretBytes);
+      }
+      return v;
+    } finally {
+      HsmKeyPairGenerator.destroyQuietly(s, h);
+    }
+  }
+
 
   @Override
   protected int engineGenerateSecret(byte[] sharedSecret, int offset) throws ShortBufferException {
@@ -247,6 +268,9 @@ public final class EcdhKeyAgreement extends KeyAgreementSpi {
       throw new InvalidKeyException("the shared secret has " + secretBytes + " bytes, too few for a " + len * 8 + "-bit " + name + " key");
     }
     byte[] pt = takePeer();
+    if (token.isCluster()) {
+      return onCluster(pt, ckk, len, name);
+    }
     KeyTemplates.Policy p = KeyTemplates.defaults(token).withToken(false);
     List<Attribute> t = KeyTemplates.secretOrPrivate(p);
     t.add(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY));
@@ -274,9 +298,38 @@ public final class EcdhKeyAgreement extends KeyAgreementSpi {
     }
   }
 
+  /**
+   * The shared secret as a replicated key of the cluster: derived on one member as a token key
+   * with CKA_EXTRACTABLE and CKA_WRAP_WITH_TRUSTED (sensitive), copied to the other members under
+   * the cluster wrapping key, returned once on minReplicas members (see {@link ReplicatedKeys}).
+   */
+  private SecretKey onCluster(byte[] pt, long ckk, int len, String name) throws InvalidKeyException {
+    boolean aes = ckk == CKK.AES;
+    List<Attribute> t = new java.util.ArrayList<>();
+    t.add(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY));
+    t.add(Attribute.ulong(CKA.KEY_TYPE, ckk));
+    t.add(Attribute.ulong(CKA.VALUE_LEN, len));
+    t.add(Attribute.bool(CKA.ENCRYPT, aes));
+    t.add(Attribute.bool(CKA.DECRYPT, aes));
+    t.add(Attribute.bool(CKA.WRAP, aes));
+    t.add(Attribute.bool(CKA.UNWRAP, aes));
+    t.add(Attribute.bool(CKA.SIGN, true));
+    t.add(Attribute.bool(CKA.VERIFY, true));
+    t.add(Attribute.bool(CKA.DERIVE, !aes));
+    Mechanism m = mechanism(pt);
+    byte[] ours = privateKey.id();
+    HsmSecretKey k = (HsmSecretKey) ReplicatedKeys.create(token, "ECDH to a " + name + " key", "ecdh", CKO.SECRET_KEY, t, len * 8,
+        (s, keys, template) -> s.deriveKey(m, keys.handle(CKO.PRIVATE_KEY, ours), template));
+    return k;
+  }
+
+  private static Mechanism mechanism(byte[] point) {
+    return Mechanism.of(CKM.ECDH1_DERIVE, new MechanismParams.Ecdh1Derive(CKD.NULL, null, point));
+  }
+
   /** C_DeriveKey with our key, finding a token key again once if its handle went stale. */
   private long derive(Session s, byte[] point, Attribute[] template) throws InvalidKeyException {
-    Mechanism m = Mechanism.of(CKM.ECDH1_DERIVE, new MechanismParams.Ecdh1Derive(CKD.NULL, null, point));
+    Mechanism m = mechanism(point);
     try {
       return s.deriveKey(m, privateKey.handle(), template);
     } catch (Pkcs11Exception e) {

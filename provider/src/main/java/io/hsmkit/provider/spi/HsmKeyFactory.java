@@ -9,7 +9,6 @@ import io.hsmkit.provider.keys.HsmEcPrivateKey;
 import io.hsmkit.provider.keys.HsmEdPrivateKey;
 import io.hsmkit.provider.keys.HsmKey;
 import io.hsmkit.provider.keys.HsmPrivateKey;
-import io.hsmkit.provider.keys.HsmPublicKey;
 import io.hsmkit.provider.keys.HsmRsaPrivateKey;
 import io.hsmkit.provider.keys.KeyImport;
 import io.hsmkit.provider.keys.KeyTemplates;
@@ -51,6 +50,11 @@ import java.util.Arrays;
  *       throws InvalidKeySpecException: the value stays in the token.
  *   <li>{@code translateKey} returns keys of this token unchanged and imports the others.
  * </ul>
+ *
+ * <p><b>Over a cluster</b> private keys are imported as replicated keys (a token key on
+ * {@code minReplicas} members before it is returned, sensitive, extractable only under the trusted
+ * cluster key; the configuration's key policy does not apply; see {@code ReplicatedKeys}), and
+ * public keys stay the JDK's keys (see {@link #importPublic}).
  */
 public final class HsmKeyFactory extends KeyFactorySpi {
   /** The key families, with the JDK's factory for each. */
@@ -151,7 +155,16 @@ public final class HsmKeyFactory extends KeyFactorySpi {
     }
   }
 
-  private HsmPublicKey importPublic(PublicKey k) throws InvalidKeyException {
+  /**
+   * The public key for this provider: a session object of the token, or over a cluster the JDK's
+   * key itself (parsed and checked by the JDK's factory). A public key needs no protection, and a
+   * session object would live on one member only; HsmKit's Signature verifies a software public key
+   * with the JDK and its ECDH takes any ECPublicKey as the peer's, so nothing needs it in a member.
+   */
+  private PublicKey importPublic(PublicKey k) throws InvalidKeyException {
+    if (token.isCluster()) {
+      return k;
+    }
     return KeyImport.publicKey(token, k, KeyTemplates.defaults(token).withToken(false));
   }
 

@@ -22,6 +22,10 @@ import javax.crypto.spec.SecretKeySpec;
  * unless configured otherwise; the caller asked for the import by calling the factory. Lengths are
  * checked against what the token can use (AES: 128/256, and 192 where the token does it; HMAC: at
  * least the HMAC mechanism's minimum). {@code getKeySpec} refuses sensitive and non-extractable keys.
+ *
+ * <p><b>Over a cluster</b> the key is imported as a replicated token key, on {@code minReplicas}
+ * members before it is returned (sensitive, extractable only under the trusted cluster key; the
+ * configuration's key policy does not apply): {@code KeyImport.secret} over {@code ReplicatedKeys}.
  */
 public final class HsmSecretKeyFactory extends SecretKeyFactorySpi {
   private final TokenContext token;

@@ -95,8 +95,16 @@ public final class ClusterProviderFixture implements AutoCloseable {
    * and then logs out again.
    */
   public int objectsWithId(int i, byte[] id) {
+    return onMember(i, s -> s.findObjects(Attribute.bytes(CKA.ID, id)).length);
+  }
+
+  /**
+   * Runs {@code work} in a session of member {@code i} (0 = a) opened directly on its token, not
+   * through the cluster (nor the shim), logged in as {@link #objectsWithId} says.
+   */
+  public <T> T onMember(int i, java.util.function.Function<Session, T> work) {
     Slot slot = TokenSelector.label(labels[i]).find(direct).orElseThrow();
-    try (Session s = slot.openSession(false)) {
+    try (Session s = slot.openSession(true)) {
       boolean loggedIn = false;
       try {
         s.raw().C_Login(s.handle(), CKU.USER, token.userPin());
@@ -107,7 +115,7 @@ public final class ClusterProviderFixture implements AutoCloseable {
         }
       }
       try {
-        return s.findObjects(Attribute.bytes(CKA.ID, id)).length;
+        return work.apply(s);
       } finally {
         if (loggedIn) {
           s.raw().C_Logout(s.handle());
