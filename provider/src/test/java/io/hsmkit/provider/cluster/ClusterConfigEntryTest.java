@@ -64,9 +64,10 @@ class ClusterConfigEntryTest {
       assertThatThrownBy(() -> new HsmKitProvider("--cluster=" + missing)).isInstanceOf(ProviderException.class)
           .hasMessageContaining("cannot read the cluster file " + missing).hasMessageContaining("inline configuration");
       Path bad = dir.resolve("bad.cfg");
-      Files.writeString(bad, "cluster.members = a\nmember.a.library = /x.so\nmember.a.tokenLabel = t\nmember.a.pin = 1234\n");
+      Files.writeString(bad, "cluster.members = a\nmember.a.library = /x.so\nmember.a.tokenLabel = t\nmember.a.pin = Pq-secret-9z\n");
+      // a PIN of letters and signs: digits alone could appear in the random temp directory name
       assertThatThrownBy(() -> new HsmKitProvider("--cluster=" + bad)).isInstanceOf(ProviderException.class)
-          .hasMessageContaining(bad.toString()).hasMessageNotContaining("1234");
+          .hasMessageContaining(bad.toString()).hasMessageNotContaining("Pq-secret-9z");
       Files.writeString(bad, "cluster.members = a\nmember.a.colour = red\n");
       assertThatThrownBy(() -> new HsmKitProvider("--cluster=" + bad)).isInstanceOf(ProviderException.class)
           .hasMessageContaining(bad + ":2: unknown key member.a.colour");
