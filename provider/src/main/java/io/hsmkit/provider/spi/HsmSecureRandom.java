@@ -11,13 +11,17 @@ import java.util.Arrays;
  * SecureRandom whose bytes come from the token's C_GenerateRandom (thread-safe).
  *
  * <p><b>Small requests are buffered.</b> A request of at most {@link #SMALL} bytes is served from
- * a per-instance buffer of {@link #BUFFER} bytes that one C_GenerateRandom fills; every byte handed
- * out is zeroed in the buffer at once, so the buffer never holds output that was already given to
- * a caller, and no byte is handed out twice. Why: one native call (a JNA crossing, a pool borrow
- * and SoftHSM2's own per-call work) costs several times what 32 random bytes cost, so the
- * unbuffered path could not keep up with SunPKCS11, which also buffers small requests. Larger
- * requests, and {@code generateSeed}, go straight to the token with one C_GenerateRandom each, as
- * before. The cost: up to {@link #BUFFER} bytes of future output sit in the JVM heap until used.
+ * a per-instance buffer that one C_GenerateRandom fills; every byte handed out is zeroed in the
+ * buffer at once, so the buffer never holds output that was already given to a caller, and no
+ * byte is handed out twice. Why: one native call (a JNA crossing, a pool borrow and SoftHSM2's own
+ * per-call work) costs several times what 32 random bytes cost, so the unbuffered path could not
+ * keep up with SunPKCS11, which also buffers small requests. The first refill of an instance
+ * fetches {@link #FIRST} bytes (or the request, if larger), and each later refill twice the last,
+ * up to {@link #BUFFER}: an instance made for one request (as the KMS service does per call) costs
+ * one small call, as before, and an instance in steady use one call per {@link #BUFFER} bytes.
+ * Larger requests, and {@code generateSeed}, go straight to the token with one C_GenerateRandom
+ * each, as before. The cost: up to {@link #BUFFER} bytes of future output sit in the JVM heap until
+ * used.
  *
  * <p><b>Seeds.</b> {@code setSeed} mixes the seed into the token's generator with C_SeedRandom
  * where the token allows it (otherwise it is ignored: the token's generator seeds itself), and
@@ -27,7 +31,9 @@ import java.util.Arrays;
 public final class HsmSecureRandom extends SecureRandomSpi {
   private static final long serialVersionUID = 1L;
 
-  /** Bytes fetched from the token per refill. */
+  /** Bytes fetched by an instance's first refill (at least; a larger request gets its size). */
+  static final int FIRST = 64;
+  /** The most bytes fetched per refill, once an instance is in steady use. */
   static final int BUFFER = 1024;
   /** Requests up to this size are served from the buffer; larger ones go straight to the token. */
   static final int SMALL = 256;
@@ -74,16 +80,19 @@ public final class HsmSecureRandom extends SecureRandomSpi {
     }
     synchronized (lock) {
       byte[] b = buffer;
-      if (b == null) {
-        b = buffer = new byte[BUFFER];
-        next = BUFFER;
-      }
-      int have = BUFFER - next;
+      int have = b == null ? 0 : b.length - next;
       int done = 0;
       if (have < n) {
         // Hand out what is left first, so no fetched byte is wasted, then refill for the rest.
-        take(bytes, 0, have);
-        done = have;
+        if (have > 0) {
+          take(bytes, 0, have);
+          done = have;
+        }
+        int size = Math.max(n - done, b == null ? FIRST : Math.min(BUFFER, 2 * b.length));
+        if (b == null || b.length != size) {
+          b = buffer = new byte[size]; // the old array was handed out in full, and so is all zeros
+        }
+        next = size; // nothing to hand out if the refill fails
         fromToken(b);
         next = 0;
       }

@@ -39,7 +39,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * sits between HsmKit and SoftHSM2: the speed goal of issue 3 is mostly a matter of native
  * crossings per operation, and these counts are the part of it that does not move with the load of
  * the machine. Also the buffered SecureRandom's contract: small requests share one C_GenerateRandom
- * per {@code 1024} bytes, no byte is handed out twice (also to concurrent callers), large requests
+ * per {@code 1024} bytes once an instance is in use (its refills grow from 64 bytes, so an instance
+ * made for one request costs one small call), no byte is handed out twice (also to concurrent callers), large requests
  * and seeds go straight to the token, and setSeed reaches C_SeedRandom and drops the buffer.
  */
 class NativeCallCountTest {
@@ -148,6 +149,17 @@ class NativeCallCountTest {
 
   // ------------------------------------------------------------------ SecureRandom
 
+  /** An instance in steady use: its refills have grown to 1024 bytes (64 + 128 + 256 + 512 fetched and used up). */
+  private static SecureRandom warmRandom() throws Exception {
+    SecureRandom r = SecureRandom.getInstance("PKCS11", p);
+    shim.resetCounters();
+    for (int i = 0; i < (64 + 128 + 256 + 512) / 32; i++) {
+      r.nextBytes(new byte[32]);
+    }
+    assertThat(shim.calls("C_GenerateRandom")).isEqualTo(4);
+    return r;
+  }
+
   @ParameterizedTest(name = "{0} requests of {1} bytes: {2} C_GenerateRandom")
   @CsvSource({
       "32, 32, 1", // exactly one buffer
@@ -160,7 +172,7 @@ class NativeCallCountTest {
       "3, 4096, 3",
       "5, 0, 0"})
   void smallRequestsShareOneCall(int requests, int size, int expectedCalls) throws Exception {
-    SecureRandom r = SecureRandom.getInstance("PKCS11", p);
+    SecureRandom r = warmRandom();
     shim.resetCounters();
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < requests; i++) {
@@ -173,6 +185,43 @@ class NativeCallCountTest {
     }
     assertThat(shim.calls("C_GenerateRandom")).isEqualTo(expectedCalls);
     assertThat(shim.calls("*")).isEqualTo(expectedCalls);
+  }
+
+  @ParameterizedTest(name = "a new instance per request of {0} bytes: one call each")
+  @CsvSource({"1", "32", "64", "200", "256"})
+  void anInstancePerRequestCostsOneCallEach(int size) throws Exception {
+    // As the KMS service does: the first refill is small (64 bytes, or the request), not 1 KiB.
+    shim.resetCounters();
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < 5; i++) {
+      byte[] b = new byte[size];
+      SecureRandom.getInstance("PKCS11", p).nextBytes(b);
+      if (size >= 16) {
+        assertThat(seen.add(HexFormat.of().formatHex(b))).isTrue();
+      }
+    }
+    assertThat(shim.calls("C_GenerateRandom")).isEqualTo(5);
+  }
+
+  @Test
+  void refillsGrowFrom64To1024Bytes() throws Exception {
+    SecureRandom r = SecureRandom.getInstance("PKCS11", p);
+    shim.resetCounters();
+    int[] callsAfter = new int[64];
+    for (int i = 0; i < 64; i++) {
+      r.nextBytes(new byte[32]);
+      callsAfter[i] = (int) shim.calls("C_GenerateRandom");
+    }
+    // Refills at request 1 (64 B), 3 (128 B), 7 (256 B), 15 (512 B), 31 and 63 (1024 B each).
+    assertThat(callsAfter[0]).isEqualTo(1);
+    assertThat(callsAfter[1]).isEqualTo(1);
+    assertThat(callsAfter[2]).isEqualTo(2);
+    assertThat(callsAfter[5]).isEqualTo(2);
+    assertThat(callsAfter[6]).isEqualTo(3);
+    assertThat(callsAfter[14]).isEqualTo(4);
+    assertThat(callsAfter[30]).isEqualTo(5);
+    assertThat(callsAfter[61]).isEqualTo(5);
+    assertThat(callsAfter[62]).isEqualTo(6);
   }
 
   @Test
@@ -218,7 +267,7 @@ class NativeCallCountTest {
   @Test
   void setSeedReachesTheTokenAndDropsTheBuffer() throws Exception {
     SecureRandom r = SecureRandom.getInstance("PKCS11", p);
-    r.nextBytes(new byte[32]); // fills the buffer
+    r.nextBytes(new byte[32]); // fills the buffer (64 bytes)
     shim.resetCounters();
     r.nextBytes(new byte[32]);
     assertThat(shim.calls("C_GenerateRandom")).isZero(); // served from the buffer
