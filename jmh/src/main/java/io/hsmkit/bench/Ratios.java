@@ -1,28 +1,17 @@
 package io.hsmkit.bench;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.results.RunResult;
-import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
-import org.openjdk.jmh.runner.options.OptionsBuilder;
-import org.openjdk.jmh.runner.options.TimeValue;
-import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * Runs {@link BindingVsCBenchmark} through JMH, binding and C back to back for each op (paired,
@@ -59,40 +48,21 @@ public final class Ratios {
   }
 
   public static void main(String[] args) throws IOException {
-    Map<String, String> cfg = new LinkedHashMap<>();
-    cfg.put("wi", "2");
-    cfg.put("w", "1");
-    cfg.put("i", "3");
-    cfg.put("r", "2");
-    cfg.put("f", "1");
-    cfg.put("rounds", "1");
-    cfg.put("ops", "AES_GCM_1K,HMAC_SHA256_1K,ECDSA_P256,RSA2048,RANDOM32");
-    cfg.put("out", "");
-    cfg.put("verbose", "normal");
-    cfg.put("mode", "both");
-    for (String k : List.copyOf(cfg.keySet())) {
-      String v = System.getProperty("hsmkit.bench." + k);
-      if (v != null) {
-        cfg.put(k, v);
-      }
-    }
-    for (String a : args) {
-      if (a.equals("--quick")) {
-        cfg.put("wi", "1");
-        cfg.put("w", "1");
-        cfg.put("i", "2");
-        cfg.put("r", "1");
-      } else if (a.equals("-h") || a.equals("--help")) {
-        System.out.println("usage: Ratios [--quick] [wi=N] [w=SECONDS] [i=N] [r=SECONDS] [f=N] [rounds=N] [ops=A,B,..] [mode=both|split|interleaved] [out=FILE] [verbose=silent|normal|extra]");
-        return;
-      } else {
-        int eq = a.indexOf('=');
-        String k = eq > 0 ? a.substring(0, eq).replaceFirst("^-+", "") : "";
-        if (!cfg.containsKey(k)) {
-          throw new IllegalArgumentException("unknown argument " + a + " (try --help)");
-        }
-        cfg.put(k, a.substring(eq + 1));
-      }
+    Map<String, String> defaults = new LinkedHashMap<>();
+    defaults.put("wi", "2");
+    defaults.put("w", "1");
+    defaults.put("i", "3");
+    defaults.put("r", "2");
+    defaults.put("f", "1");
+    defaults.put("rounds", "1");
+    defaults.put("ops", "AES_GCM_1K,HMAC_SHA256_1K,ECDSA_P256,RSA2048,RANDOM32");
+    defaults.put("out", "");
+    defaults.put("verbose", "normal");
+    defaults.put("mode", "both");
+    Map<String, String> cfg = RatioRunner.settings(args, defaults, Map.of("wi", "1", "w", "1", "i", "2", "r", "1"),
+        "usage: Ratios [--quick] [wi=N] [w=SECONDS] [i=N] [r=SECONDS] [f=N] [rounds=N] [ops=A,B,..] [mode=both|split|interleaved] [out=FILE] [verbose=silent|normal|extra]");
+    if (cfg == null) {
+      return;
     }
 
     Path root = BenchToken.rootDir();
@@ -107,8 +77,7 @@ public final class Ratios {
     String settings = String.format(Locale.ROOT,
         "JMH %s fork(s) per run, warmup %s x %s s, measurement %s x %s s, %d round(s) per op, C batch %d ops per call",
         cfg.get("f"), cfg.get("wi"), cfg.get("w"), cfg.get("i"), cfg.get("r"), rounds, BindingVsCBenchmark.BATCH);
-    String machine = String.format(Locale.ROOT, "JDK %s, %d CPUs, load average at start %s",
-        System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), loadAverage());
+    String machine = RatioRunner.machine();
     System.out.println("hsmkit binding vs C: " + settings + "; " + machine);
 
     String mode = cfg.get("mode");
@@ -171,8 +140,7 @@ public final class Ratios {
         + "Goal: binding/C >= " + GOAL + " on every op. binding extra us/op = 1e6/binding - 1e6/C.\n";
     System.out.println();
     System.out.print(tables);
-    Files.createDirectories(out.toAbsolutePath().getParent());
-    Files.writeString(out, md, StandardCharsets.UTF_8);
+    RatioRunner.write(out, md);
     System.out.println("written to " + out);
   }
 
@@ -188,15 +156,15 @@ public final class Ratios {
       List<Pair> pairs = e.getValue();
       double b = 0;
       double c = 0;
-      double logRatio = 0;
+      List<Double> ratios = new ArrayList<>();
       StringBuilder per = new StringBuilder();
       for (Pair p : pairs) {
         b += p.binding / pairs.size();
         c += p.c / pairs.size();
-        logRatio += Math.log(p.ratio()) / pairs.size();
+        ratios.add(p.ratio());
         per.append(per.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", p.ratio()));
       }
-      double ratio = Math.exp(logRatio); // geometric mean of the paired ratios
+      double ratio = RatioRunner.geometricMean(ratios);
       sb.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.0f | %.3f%s | %.2f |", e.getKey(), b, c, ratio,
           Math.round(ratio * 1000) >= Math.round(GOAL * 1000) ? "" : " (below " + GOAL + ")", 1e6 / b - 1e6 / c));
       if (rounds > 1) {
@@ -208,38 +176,13 @@ public final class Ratios {
   }
 
   private static RunResult run(Map<String, String> cfg, Path root, Op op, String method) {
-    ChainedOptionsBuilder o = new OptionsBuilder()
+    ChainedOptionsBuilder o = RatioRunner.options(cfg)
         .include("^" + Pattern.quote(BENCH + "." + method) + "$")
         .param("op", op.name())
-        .mode(Mode.Throughput)
-        .timeUnit(TimeUnit.SECONDS)
         .threads(1)
-        .forks(Integer.parseInt(cfg.get("f")))
-        .warmupIterations(Integer.parseInt(cfg.get("wi")))
-        .warmupTime(seconds(cfg.get("w")))
-        .measurementIterations(Integer.parseInt(cfg.get("i")))
-        .measurementTime(seconds(cfg.get("r")))
+        .measurementTime(RatioRunner.seconds(cfg.get("r")))
         .shouldFailOnError(true)
-        .verbosity(VerboseMode.valueOf(cfg.get("verbose").toUpperCase(Locale.ROOT)))
         .jvmArgsAppend("-Dhsmkit.root.dir=" + root);
-    Collection<RunResult> rr;
-    try {
-      rr = new Runner(o.build()).run();
-    } catch (RunnerException e) {
-      throw new IllegalStateException(op + " " + method + " failed", e);
-    }
-    if (rr.isEmpty()) {
-      throw new IllegalStateException(op + " " + method + " gave no result (is META-INF/BenchmarkList on the class path?)");
-    }
-    return rr.iterator().next();
-  }
-
-  private static TimeValue seconds(String s) {
-    return TimeValue.milliseconds(Math.round(Double.parseDouble(s) * 1000));
-  }
-
-  private static String loadAverage() {
-    double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    return l < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", l);
+    return RatioRunner.run(o, op + " " + method, true).iterator().next();
   }
 }

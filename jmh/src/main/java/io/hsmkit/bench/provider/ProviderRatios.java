@@ -1,9 +1,9 @@
 package io.hsmkit.bench.provider;
 
 import io.hsmkit.bench.BenchToken;
+import io.hsmkit.bench.RatioRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,16 +18,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.results.RunResult;
-import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
-import org.openjdk.jmh.runner.options.OptionsBuilder;
-import org.openjdk.jmh.runner.options.TimeValue;
-import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * Runs {@link ProviderBenchmark} (HsmKit and SunPKCS11 as values of its {@code provider}
@@ -77,46 +70,26 @@ public final class ProviderRatios {
   private record Inter(Double hsmkit, Double sun, Double c, Double rSun, Double rC, int rounds) {}
 
   public static void main(String[] args) throws IOException {
-    Map<String, String> cfg = new LinkedHashMap<>();
-    cfg.put("wi", "1");
-    cfg.put("w", "1");
-    cfg.put("i", "2");
-    cfg.put("r", "1");
-    cfg.put("ir", "2");
-    cfg.put("f", "1");
-    cfg.put("threads", "1,2");
-    cfg.put("rounds", "1");
-    cfg.put("ops", "all");
-    cfg.put("inter", "all");
-    cfg.put("mode", "both");
-    cfg.put("out", "");
-    cfg.put("verbose", "normal");
-    for (String k : List.copyOf(cfg.keySet())) {
-      String v = System.getProperty("hsmkit.bench." + k);
-      if (v != null) {
-        cfg.put(k, v);
-      }
-    }
-    for (String a : args) {
-      if (a.equals("--quick")) {
-        cfg.put("wi", "1");
-        cfg.put("w", "1");
-        cfg.put("i", "1");
-        cfg.put("r", "1");
-        cfg.put("ir", "1");
-        cfg.put("inter", "shared");
-      } else if (a.equals("-h") || a.equals("--help")) {
-        System.out.println("usage: ProviderRatios [--quick] [wi=N] [w=S] [i=N] [r=S] [ir=S] [f=N] [threads=1,2] [rounds=N] "
+    Map<String, String> defaults = new LinkedHashMap<>();
+    defaults.put("wi", "1");
+    defaults.put("w", "1");
+    defaults.put("i", "2");
+    defaults.put("r", "1");
+    defaults.put("ir", "2");
+    defaults.put("f", "1");
+    defaults.put("threads", "1,2");
+    defaults.put("rounds", "1");
+    defaults.put("ops", "all");
+    defaults.put("inter", "all");
+    defaults.put("mode", "both");
+    defaults.put("out", "");
+    defaults.put("verbose", "normal");
+    Map<String, String> cfg = RatioRunner.settings(args, defaults,
+        Map.of("wi", "1", "w", "1", "i", "1", "r", "1", "ir", "1", "inter", "shared"),
+        "usage: ProviderRatios [--quick] [wi=N] [w=S] [i=N] [r=S] [ir=S] [f=N] [threads=1,2] [rounds=N] "
             + "[ops=all|A,B,..] [mode=both|split|interleaved] [inter=all|shared|none] [out=FILE] [verbose=silent|normal|extra]");
-        return;
-      } else {
-        int eq = a.indexOf('=');
-        String k = eq > 0 ? a.substring(0, eq).replaceFirst("^-+", "") : "";
-        if (!cfg.containsKey(k)) {
-          throw new IllegalArgumentException("unknown argument " + a + " (try --help)");
-        }
-        cfg.put(k, a.substring(eq + 1));
-      }
+    if (cfg == null) {
+      return;
     }
 
     Path root = BenchToken.rootDir();
@@ -154,8 +127,7 @@ public final class ProviderRatios {
     String settings = String.format(Locale.ROOT,
         "split: JMH %s fork(s) per provider, warmup %s x %s s, measurement %s x %s s, %d round(s); interleaved: warmup %s x %s s, measurement %s x %s s",
         cfg.get("f"), cfg.get("wi"), cfg.get("w"), cfg.get("i"), cfg.get("r"), rounds, cfg.get("wi"), cfg.get("w"), cfg.get("i"), cfg.get("ir"));
-    String machine = String.format(Locale.ROOT, "JDK %s, %d CPUs, load average at start %s",
-        System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), loadAverage());
+    String machine = RatioRunner.machine();
     System.out.println("hsmkit provider benchmarks: " + settings + "; " + machine);
     long started = System.nanoTime();
 
@@ -200,7 +172,7 @@ public final class ProviderRatios {
     String summary = summaryTable(split, inters);
     String main = doSplit ? splitTable(split, rounds) : "";
     String inTable = inters.isEmpty() ? "" : interTable(inters);
-    String loadEnd = loadAverage();
+    String loadEnd = RatioRunner.loadAverage();
     String took = fmtDuration(Duration.ofNanos(System.nanoTime() - started));
     StringBuilder md = new StringBuilder();
     md.append("# HsmKit and SunPKCS11 on one SoftHSM2 token\n\n")
@@ -228,8 +200,7 @@ public final class ProviderRatios {
     if (!inTable.isEmpty()) {
       System.out.println(inTable);
     }
-    Files.createDirectories(out.toAbsolutePath().getParent());
-    Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
+    RatioRunner.write(out, md.toString());
     System.out.println("took " + took + "; written to " + out);
   }
 
@@ -349,15 +320,7 @@ public final class ProviderRatios {
   private static ChainedOptionsBuilder base(Map<String, String> cfg, Path root, String... jvmArgs) {
     List<String> args = new ArrayList<>(List.of("-Dhsmkit.root.dir=" + root, "-Dhsmkit.bench.providerTokenDir=" + Providers.tokenDir()));
     args.addAll(List.of(jvmArgs));
-    return new OptionsBuilder()
-        .mode(Mode.Throughput)
-        .timeUnit(TimeUnit.SECONDS)
-        .forks(Integer.parseInt(cfg.get("f")))
-        .warmupIterations(Integer.parseInt(cfg.get("wi")))
-        .warmupTime(seconds(cfg.get("w")))
-        .measurementIterations(Integer.parseInt(cfg.get("i")))
-        .verbosity(VerboseMode.valueOf(cfg.get("verbose").toUpperCase(Locale.ROOT)))
-        .jvmArgsAppend(args.toArray(new String[0]));
+    return RatioRunner.options(cfg).jvmArgsAppend(args.toArray(new String[0]));
   }
 
   private static Split runSplit(Map<String, String> cfg, Path root, JcaOp op, int threads, List<String> order) {
@@ -365,7 +328,7 @@ public final class ProviderRatios {
         .include("^" + Pattern.quote(BENCH + "." + op.method) + "$")
         .param("provider", order.toArray(new String[0]))
         .threads(threads)
-        .measurementTime(seconds(cfg.get("r")))
+        .measurementTime(RatioRunner.seconds(cfg.get("r")))
         // SunPKCS11's rsaOaepDecrypt fails in setup by design; the other provider still runs.
         .shouldFailOnError(false);
     Map<String, Double> scores = new LinkedHashMap<>();
@@ -388,7 +351,7 @@ public final class ProviderRatios {
           .param("op", op.name())
           .param("workers", Integer.toString(threads))
           .threads(1)
-          .measurementTime(seconds(cfg.get("ir")))
+          .measurementTime(RatioRunner.seconds(cfg.get("ir")))
           .shouldFailOnError(true);
       if (run(o, op.method + " interleaved").isEmpty()) {
         return new Inter(null, null, null, null, null, 0);
@@ -436,56 +399,11 @@ public final class ProviderRatios {
         rc.add(oh / oc);
       }
     }
-    return new Inter(median(h), median(x), median(c), median(rx), median(rc), h.size());
+    return new Inter(RatioRunner.median(h), RatioRunner.median(x), RatioRunner.median(c), RatioRunner.median(rx), RatioRunner.median(rc), h.size());
   }
 
-  private static Double median(List<Double> v) {
-    if (v.isEmpty()) {
-      return null;
-    }
-    List<Double> s = new ArrayList<>(v);
-    s.sort(null);
-    int n = s.size();
-    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
-  }
-
-  /**
-   * Runs JMH; while another JMH run on this machine holds JMH's lock (/tmp/jmh.lock), waits for it
-   * (up to 30 minutes) rather than measuring at the same time.
-   */
   private static Collection<RunResult> run(ChainedOptionsBuilder o, String what) {
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
-    boolean told = false;
-    while (true) {
-      try {
-        return new Runner(o.build()).run();
-      } catch (RunnerException e) {
-        if (String.valueOf(e.getMessage()).contains("JMH lock") && System.nanoTime() < deadline) {
-          if (!told) {
-            System.out.println("== " + what + ": another JMH run holds /tmp/jmh.lock; waiting for it");
-            told = true;
-          }
-          try {
-            Thread.sleep(2000);
-          } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            return List.of();
-          }
-          continue;
-        }
-        System.out.println("== " + what + " failed: " + e);
-        return List.of();
-      }
-    }
-  }
-
-  private static TimeValue seconds(String s) {
-    return TimeValue.milliseconds(Math.round(Double.parseDouble(s) * 1000));
-  }
-
-  private static String loadAverage() {
-    double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    return l < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", l);
+    return RatioRunner.run(o, what, false);
   }
 
   private static String fmtDuration(Duration d) {

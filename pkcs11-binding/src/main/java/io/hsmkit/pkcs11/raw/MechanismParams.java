@@ -23,6 +23,11 @@ public sealed interface MechanismParams {
       return value.length;
     }
 
+    /** Copies the value into {@code dst} at {@code index} (absolute), without an intermediate copy: the hot path of CBC. */
+    public void copyValue(java.nio.ByteBuffer dst, int index) {
+      dst.put(index, value);
+    }
+
     @Override
     public String toString() {
       return "Bytes[" + value.length + "]";

@@ -492,7 +492,7 @@ public final class AesCipher extends TokenCipherSpi {
   private Mechanism mechanism() {
     return switch (mode) {
       case ECB -> Mechanism.of(CKM.AES_ECB);
-      case CBC, CBC_PAD -> Mechanism.of(mode.mechanism, chain.clone());
+      case CBC, CBC_PAD -> Mechanism.of(mode.mechanism, chain); // MechanismParams.Bytes copies it
       case CTR -> Mechanism.of(CKM.AES_CTR, new MechanismParams.AesCtr(128, chain));
     };
   }

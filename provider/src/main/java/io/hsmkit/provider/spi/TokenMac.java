@@ -71,6 +71,8 @@ public final class TokenMac extends MacSpi implements Cloneable {
   private final String algorithm;
   private final long mechanism;
   private final int macLength;
+  /** The mechanism, built once: HMAC and CMAC take no parameters, and Mechanism is immutable. */
+  private final Mechanism mech;
   /** The key types the mechanism takes. */
   private final long[] keyTypes;
 
@@ -90,6 +92,7 @@ public final class TokenMac extends MacSpi implements Cloneable {
     this.algorithm = algorithm;
     this.mechanism = mechanism;
     this.macLength = macLength;
+    this.mech = Mechanism.of(mechanism);
     this.keyTypes = keyTypes.clone();
   }
 
@@ -168,7 +171,7 @@ public final class TokenMac extends MacSpi implements Cloneable {
     }
     try {
       if (held == null) {
-        held = SignatureSupport.begin(token, key, Mechanism.of(mechanism), true);
+        held = SignatureSupport.begin(token, key, mech, true);
         if (buffer.size() > 0) {
           held.signUpdate(buffer.array(), 0, buffer.size());
           buffer.clear();
@@ -196,7 +199,7 @@ public final class TokenMac extends MacSpi implements Cloneable {
       if (held != null) {
         n = held.signFinal(out, 0, out.length);
       } else {
-        Mechanism m = Mechanism.of(mechanism);
+        Mechanism m = mech;
         byte[] in = buffer.array();
         int len = buffer.size();
         n = SignatureSupport.withKey(token, key, (s, h) -> s.sign(m, h, in, 0, len, out, 0));

@@ -255,9 +255,10 @@ public final class JnaPkcs11 implements Pkcs11 {
     long paramLen = 0;
     MechanismParams p = m.params();
     if (p instanceof MechanismParams.Bytes b) {
-      byte[] v = b.value();
-      param = a.put(v, 0, v.length);
-      paramLen = v.length;
+      int len = b.length();
+      param = a.allocRaw(len);
+      b.copyValue(a.buffer(), (int) (param - a.base()));
+      paramLen = len;
     } else if (p instanceof MechanismParams.Ulong u) {
       param = a.ulong(u.value());
       paramLen = ULONG;
@@ -959,9 +960,23 @@ public final class JnaPkcs11 implements Pkcs11 {
     }
     Arena a = Arena.begin(room(inLen) + room(outLen) + room(ULONG));
     try {
-      long pIn = inLen == 0 ? a.alloc(0) : a.put(in, inOff, inLen);
-      long pOut = out == null ? 0 : a.alloc(outLen);
+      // pLen first, the public buffer (if any) last: see Arena.markPublic.
       long pLen = a.ulong(outLen);
+      long pIn;
+      long pOut;
+      if (index == I_DECRYPT || index == I_DECRYPT_UPDATE) {
+        // Ciphertext in, plaintext out: the input is public, the output is wiped.
+        pOut = out == null ? 0 : a.allocRaw(outLen);
+        pIn = inLen == 0 ? a.alloc(0) : a.put(in, inOff, inLen);
+        a.markPublic(pIn, inLen);
+      } else {
+        pIn = inLen == 0 ? a.alloc(0) : a.put(in, inOff, inLen);
+        pOut = out == null ? 0 : a.allocRaw(outLen);
+        if (out != null && (index == I_ENCRYPT || index == I_ENCRYPT_UPDATE || index == I_SIGN)) {
+          // Ciphertext, a signature or a MAC out: public; the input (plaintext, data) is wiped.
+          a.markPublic(pOut, outLen);
+        }
+      }
       long rv;
       if (index == I_ENCRYPT) {
         rv = c.C_Encrypt(session, pIn, inLen, pOut, pLen);
@@ -1006,8 +1021,11 @@ public final class JnaPkcs11 implements Pkcs11 {
     }
     Arena a = Arena.begin(room(outLen) + room(ULONG));
     try {
-      long pOut = out == null ? 0 : a.alloc(outLen);
       long pLen = a.ulong(outLen);
+      long pOut = out == null ? 0 : a.allocRaw(outLen);
+      if (out != null && (index == I_ENCRYPT_FINAL || index == I_SIGN_FINAL)) {
+        a.markPublic(pOut, outLen); // ciphertext, a signature or a MAC
+      }
       long rv;
       if (index == I_ENCRYPT_FINAL) {
         rv = c.C_EncryptFinal(session, pOut, pLen);
@@ -1290,7 +1308,7 @@ public final class JnaPkcs11 implements Pkcs11 {
     Objects.checkFromIndexSize(off, len, out.length);
     Arena a = Arena.begin(room(len));
     try {
-      long p = a.alloc(len);
+      long p = a.allocRaw(len); // filled by the library; random bytes are secret, so end() wipes them
       check("C_GenerateRandom", c.C_GenerateRandom(s, p, len));
       a.copyOut(p, out, off, len);
     } finally {
