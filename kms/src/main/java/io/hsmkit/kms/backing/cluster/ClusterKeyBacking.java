@@ -141,13 +141,24 @@ public final class ClusterKeyBacking implements HsmKeyBacking {
     return load(CKO.PRIVATE_KEY, k, label);
   }
 
+  /**
+   * Runs a generation, once more (up to 3 attempts) when the member that made it failed and other
+   * members are healthy: key generation is not idempotent for the cluster (the key may exist on
+   * the failed member), but each attempt makes a new CKA_ID, and the cluster leaves a tombstone for
+   * a failed attempt's key, so a retry cannot leave a second live key under the label.
+   */
   private ClusterKey generate(String what, String label, java.util.function.Supplier<ClusterKey> make) {
-    try {
-      return make.get();
-    } catch (ClusterException e) {
-      throw unavailable("generating the " + what + " key " + label, e);
-    } catch (Pkcs11Exception e) {
-      throw tokenError("generating the " + what + " key " + label, e);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return make.get();
+      } catch (ClusterException e) {
+        boolean othersHealthy = cluster.members().stream().anyMatch(m -> m.health() == io.hsmkit.pkcs11.cluster.MemberHealth.HEALTHY);
+        if (attempt >= 3 || !othersHealthy) {
+          throw unavailable("generating the " + what + " key " + label, e);
+        }
+      } catch (Pkcs11Exception e) {
+        throw tokenError("generating the " + what + " key " + label, e);
+      }
     }
   }
 
