@@ -180,7 +180,15 @@ public final class ClusterKeyBacking implements HsmKeyBacking {
 
   @Override
   public Key find(String label) {
-    Key k = findOf(label, CKO.SECRET_KEY);
+    // the cache first for both classes, so that a private key costs no secret-key search
+    Key k = cache.get(cacheKey(label, CKO.SECRET_KEY));
+    if (k == null) {
+      k = cache.get(cacheKey(label, CKO.PRIVATE_KEY));
+    }
+    if (k != null) {
+      return k;
+    }
+    k = findOf(label, CKO.SECRET_KEY);
     return k != null ? k : findOf(label, CKO.PRIVATE_KEY);
   }
 

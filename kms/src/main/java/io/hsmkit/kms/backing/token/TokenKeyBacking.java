@@ -126,7 +126,15 @@ public final class TokenKeyBacking implements HsmKeyBacking {
 
   @Override
   public Key find(String label) {
-    Key k = findOf(label, CKO.SECRET_KEY);
+    // the cache first for both classes, so that a private key costs no secret-key search
+    Key k = cached(label, CKO.SECRET_KEY);
+    if (k == null) {
+      k = cached(label, CKO.PRIVATE_KEY);
+    }
+    if (k != null) {
+      return k;
+    }
+    k = findOf(label, CKO.SECRET_KEY);
     return k != null ? k : findOf(label, CKO.PRIVATE_KEY);
   }
 
@@ -140,7 +148,8 @@ public final class TokenKeyBacking implements HsmKeyBacking {
     return searches.get();
   }
 
-  private Key findOf(String label, long cls) {
+  /** The cached key, checked against the token, or null. */
+  private Key cached(String label, long cls) {
     CacheKey ck = new CacheKey(label, cls);
     Cached c = cache.get(ck);
     if (c != null) {
@@ -149,10 +158,18 @@ public final class TokenKeyBacking implements HsmKeyBacking {
       }
       cache.remove(ck, c);
     }
+    return null;
+  }
+
+  private Key findOf(String label, long cls) {
+    Key hit = cached(label, cls);
+    if (hit != null) {
+      return hit;
+    }
     long generation = token.pool().generation();
     Key found = search(label, cls);
     if (found instanceof HsmKey hk) {
-      cache.put(ck, new Cached(hk, generation));
+      cache.put(new CacheKey(label, cls), new Cached(hk, generation));
     }
     return found;
   }
