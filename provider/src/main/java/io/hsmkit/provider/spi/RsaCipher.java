@@ -459,7 +459,10 @@ public final class RsaCipher extends TokenCipherSpi {
     }
   }
 
-  /** Token work that writes into a k-byte buffer and says how much it wrote. */
+  /**
+   * Token work that writes into a k-byte buffer and says how much it wrote; {@code h} is the key's
+   * handle in the session's token (over a cluster, on the member that runs the work).
+   */
   @FunctionalInterface
   private interface IntoBuffer {
     int apply(io.hsmkit.pkcs11.Session s, long h, byte[] out) throws java.security.GeneralSecurityException;
