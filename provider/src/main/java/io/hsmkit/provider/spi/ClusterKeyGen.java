@@ -41,11 +41,29 @@ final class ClusterKeyGen {
     return "hsmkit-" + kind + "-" + HexFormat.of().formatHex(r);
   }
 
+  /**
+   * Runs a generation, again (3 attempts at most) when it failed on the member that made it while
+   * other members are healthy. Generation is not idempotent for the cluster (the key may exist on
+   * the failed member), but each attempt makes a new CKA_ID and label, and the cluster tombstones
+   * a failed attempt's key, so no second live key is left behind.
+   */
+  private static ClusterKey retry(TokenContext token, java.util.function.Supplier<ClusterKey> make) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return make.get();
+      } catch (ClusterException e) {
+        if (attempt >= 3 || token.cluster().members().stream().noneMatch(m -> m.health() == io.hsmkit.pkcs11.cluster.MemberHealth.HEALTHY)) {
+          throw e;
+        }
+      }
+    }
+  }
+
   /** An AES key of {@code bytes} bytes for encryption and decryption. */
   static HsmSecretKey aes(TokenContext token, int bytes) {
     ClusterKey k;
     try {
-      k = token.cluster().generateSecretKey(label("aes"), bytes);
+      k = retry(token, () -> token.cluster().generateSecretKey(label("aes"), bytes));
     } catch (ClusterException e) {
       throw TokenContext.clusterFailure("AES key generation", e);
     } catch (Pkcs11Exception e) {
@@ -58,7 +76,7 @@ final class ClusterKeyGen {
   static KeyPair ec(TokenContext token, byte[] ecParams, String what) {
     ClusterKey k;
     try {
-      k = token.cluster().generateEcKeyPair(label("ec"), ecParams);
+      k = retry(token, () -> token.cluster().generateEcKeyPair(label("ec"), ecParams));
     } catch (ClusterException e) {
       throw TokenContext.clusterFailure(what + " key pair generation", e);
     } catch (Pkcs11Exception e) {
@@ -76,12 +94,12 @@ final class ClusterKeyGen {
   static HsmSecretKey hmac(TokenContext token, int bytes, boolean derive, String algorithm) {
     ClusterKey k;
     try {
-      k = token.cluster().generateKey(label("hmac"), Mechanism.of(CKM.GENERIC_SECRET_KEY_GEN),
+      k = retry(token, () -> token.cluster().generateKey(label("hmac"), Mechanism.of(CKM.GENERIC_SECRET_KEY_GEN),
           Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY), Attribute.ulong(CKA.KEY_TYPE, CKK.GENERIC_SECRET),
           Attribute.ulong(CKA.VALUE_LEN, bytes), Attribute.bool(CKA.SIGN, true), Attribute.bool(CKA.VERIFY, true),
           // SoftHSM2 would default these to true: an HMAC key does nothing else
           Attribute.bool(CKA.ENCRYPT, false), Attribute.bool(CKA.DECRYPT, false), Attribute.bool(CKA.WRAP, false),
-          Attribute.bool(CKA.UNWRAP, false), Attribute.bool(CKA.DERIVE, derive));
+          Attribute.bool(CKA.UNWRAP, false), Attribute.bool(CKA.DERIVE, derive)));
     } catch (ClusterException e) {
       throw TokenContext.clusterFailure(algorithm + " key generation", e);
     } catch (Pkcs11Exception e) {
@@ -96,12 +114,12 @@ final class ClusterKeyGen {
   static KeyPair rsa(TokenContext token, int bits, byte[] exponent) {
     ClusterKey k;
     try {
-      k = token.cluster().generateKeyPair(label("rsa"), Mechanism.of(CKM.RSA_PKCS_KEY_PAIR_GEN),
+      k = retry(token, () -> token.cluster().generateKeyPair(label("rsa"), Mechanism.of(CKM.RSA_PKCS_KEY_PAIR_GEN),
           new Attribute[] {Attribute.ulong(CKA.MODULUS_BITS, bits), Attribute.bytes(CKA.PUBLIC_EXPONENT, exponent),
               Attribute.bool(CKA.VERIFY, true), Attribute.bool(CKA.ENCRYPT, true), Attribute.bool(CKA.WRAP, false)},
           // no CKA_UNWRAP: a key unwrapped with it would be a session object on one member
           new Attribute[] {Attribute.bool(CKA.SIGN, true), Attribute.bool(CKA.DECRYPT, true), Attribute.bool(CKA.UNWRAP, false),
-              Attribute.bool(CKA.DERIVE, false)});
+              Attribute.bool(CKA.DERIVE, false)}));
     } catch (ClusterException e) {
       throw TokenContext.clusterFailure("RSA-" + bits + " key pair generation", e);
     } catch (Pkcs11Exception e) {
