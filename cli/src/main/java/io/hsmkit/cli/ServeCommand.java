@@ -54,7 +54,7 @@ public final class ServeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "HsmKit provider configuration of the default store's token (default: the embedded token ./hsmkit sets up).")
+      description = "HsmKit provider configuration of the default store: a token, or a cluster of tokens (cluster = FILE) on which every key is replicated (default: the embedded token ./hsmkit sets up).")
   Path config;
 
   @Option(names = "--port", paramLabel = "N", defaultValue = "" + KmsServerConfig.DEFAULT_PORT,

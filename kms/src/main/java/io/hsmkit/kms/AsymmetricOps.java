@@ -1,7 +1,7 @@
 package io.hsmkit.kms;
 
 import io.hsmkit.kms.backing.KeyBacking;
-import io.hsmkit.kms.backing.token.TokenKeyBacking;
+import io.hsmkit.kms.backing.HsmKeyBacking;
 import io.hsmkit.pkcs11.constants.CKG;
 import io.hsmkit.pkcs11.constants.CKM;
 import io.hsmkit.pkcs11.raw.Mechanism;
@@ -73,7 +73,7 @@ final class AsymmetricOps {
     }
   }
 
-  static byte[] sign(TokenKeyBacking b, Key privateKey, String alg, byte[] digest) throws GeneralSecurityException {
+  static byte[] sign(HsmKeyBacking b, Key privateKey, String alg, byte[] digest) throws GeneralSecurityException {
     Hash h = signingHash(alg);
     if (alg.startsWith("RSASSA_PSS")) {
       return b.signDigest(privateKey, pss(h), digest);
@@ -84,7 +84,7 @@ final class AsymmetricOps {
     return s.sign();
   }
 
-  static boolean verify(TokenKeyBacking b, Key tokenPublicKey, String alg, byte[] digest, byte[] signature) throws GeneralSecurityException {
+  static boolean verify(HsmKeyBacking b, Key tokenPublicKey, String alg, byte[] digest, byte[] signature) throws GeneralSecurityException {
     Hash h = signingHash(alg);
     if (alg.startsWith("RSASSA_PSS")) {
       return b.verifyDigest(tokenPublicKey, pss(h), digest, signature);

@@ -12,6 +12,7 @@ import io.hsmkit.kms.audit.AuditEvents;
 import io.hsmkit.kms.audit.AuditTrail;
 import io.hsmkit.kms.backing.KeyBacking;
 import io.hsmkit.kms.backing.KeyBackings;
+import io.hsmkit.kms.backing.HsmKeyBacking;
 import io.hsmkit.kms.backing.token.TokenKeyBacking;
 import io.hsmkit.kms.blob.CiphertextBlob;
 import io.hsmkit.kms.store.Database;
@@ -341,7 +342,7 @@ public final class KmsService implements AutoCloseable {
       backing.createAes256(label);
       return;
     }
-    if (!(backing instanceof io.hsmkit.kms.backing.token.TokenKeyBacking t)) {
+    if (!(backing instanceof HsmKeyBacking t)) {
       throw new KmsException(KmsError.UNSUPPORTED_OPERATION, "this key store makes SYMMETRIC_DEFAULT keys only");
     }
     switch (s) {
@@ -817,7 +818,7 @@ public final class KmsService implements AutoCloseable {
     if (r.plaintext().length > AsymmetricOps.maxRsaPlaintext(bits, alg)) {
       throw validation("Plaintext is longer than " + AsymmetricOps.maxRsaPlaintext(bits, alg) + " bytes, the most " + alg + " takes with " + k.keySpec());
     }
-    TokenKeyBacking t = tokenBacking(k);
+    HsmKeyBacking t = tokenBacking(k);
     Key pub = t.findPublic(k.label(k.currentVersion()));
     if (pub == null) {
       throw new KmsException(KmsError.KMS_INVALID_STATE, "the public key of " + k.arn() + " is missing from the token");
@@ -836,7 +837,7 @@ public final class KmsService implements AutoCloseable {
     if (r.ciphertextBlob() == null || r.ciphertextBlob().length != rsaBits(v.key.keySpec()) / 8) {
       throw CiphertextBlob.invalid();
     }
-    TokenKeyBacking t = tokenBacking(v.key);
+    HsmKeyBacking t = tokenBacking(v.key);
     Key priv = backingKey(t, v.key, v.key.currentVersion());
     try {
       return new DecryptResponse(v.key.arn(), AsymmetricOps.rsaDecrypt(t, priv, alg, r.ciphertextBlob()), alg);
@@ -861,8 +862,8 @@ public final class KmsService implements AutoCloseable {
     return Integer.parseInt(s.name().substring("RSA_".length()));
   }
 
-  private TokenKeyBacking tokenBacking(KeyRow k) {
-    if (backing(k) instanceof TokenKeyBacking t) {
+  private HsmKeyBacking tokenBacking(KeyRow k) {
+    if (backing(k) instanceof HsmKeyBacking t) {
       return t;
     }
     throw new KmsException(KmsError.UNSUPPORTED_OPERATION, "the key store of " + k.arn() + " holds symmetric keys only");
@@ -875,7 +876,7 @@ public final class KmsService implements AutoCloseable {
       KeyRow key = usableKey(caller, "kms:Sign", r.keyId(), Map.of(), r.grantTokens(), "SIGN_VERIFY", ctx);
       String alg = signingAlgorithm(key, r.signingAlgorithm());
       byte[] digest = AsymmetricOps.digest(r.messageType(), r.message(), AsymmetricOps.signingHash(alg));
-      TokenKeyBacking t = tokenBacking(key);
+      HsmKeyBacking t = tokenBacking(key);
       try {
         return new SignResponse(key.arn(), AsymmetricOps.sign(t, backingKey(t, key, key.currentVersion()), alg, digest), alg);
       } catch (GeneralSecurityException e) {
@@ -892,7 +893,7 @@ public final class KmsService implements AutoCloseable {
         throw validation("Signature must be 1 to 6144 bytes");
       }
       byte[] digest = AsymmetricOps.digest(r.messageType(), r.message(), AsymmetricOps.signingHash(alg));
-      TokenKeyBacking t = tokenBacking(key);
+      HsmKeyBacking t = tokenBacking(key);
       Key pub = t.findPublic(key.label(key.currentVersion()));
       boolean ok;
       try {
@@ -1395,7 +1396,7 @@ public final class KmsService implements AutoCloseable {
       long validTo = clock.millis() + IMPORT_TOKEN_LIFETIME.toMillis();
       db.inTransaction(c -> exec(c, "INSERT INTO kms_import_token (token_id, key_id, wrapping_label, wrapping_algorithm, valid_to_ms) VALUES (?, ?, ?, ?, ?)",
           tokenId, k.keyId(), label, alg, validTo));
-      TokenKeyBacking t = tokenBacking(k);
+      HsmKeyBacking t = tokenBacking(k);
       Key pub = t.createUnwrappingRsa(label, 2048);
       return new GetParametersForImportResponse(k.arn(), ("hsmkit-import-v1:" + tokenId).getBytes(StandardCharsets.US_ASCII), pub.getEncoded(),
           Instant.ofEpochMilli(validTo));
@@ -1442,7 +1443,7 @@ public final class KmsService implements AutoCloseable {
       KeyRow k = (KeyRow) found[0];
       String wrappingLabel = (String) found[1];
       String expectedKcv = (String) found[2];
-      TokenKeyBacking t = tokenBacking(k);
+      HsmKeyBacking t = tokenBacking(k);
       String label = k.label(1);
       String staging = k.arn() + "/importing";
       // The new material goes to a staging label first, so a mismatch never disturbs a key in use.
@@ -1499,7 +1500,7 @@ public final class KmsService implements AutoCloseable {
   }
 
   /** SHA-256 of AES-ECB(key, 16 zero bytes), hex: identifies material without revealing it. */
-  private static String checkValue(TokenKeyBacking t, Key key) {
+  private static String checkValue(HsmKeyBacking t, Key key) {
     try {
       Cipher c = Cipher.getInstance("AES/ECB/NoPadding", t.provider());
       c.init(Cipher.ENCRYPT_MODE, key);
@@ -1510,7 +1511,7 @@ public final class KmsService implements AutoCloseable {
     }
   }
 
-  private static void relabel(TokenKeyBacking t, Key key, String label) {
+  private static void relabel(HsmKeyBacking t, Key key, String label) {
     t.relabel(key, label);
   }
 
@@ -1813,7 +1814,7 @@ public final class KmsService implements AutoCloseable {
     List<String> finished = purgeExpiredDeleting();
     List<String> orphans = new ArrayList<>();
     KeyBacking def = backings.forStore(null);
-    if (def instanceof io.hsmkit.kms.backing.token.TokenKeyBacking t) {
+    if (def instanceof HsmKeyBacking t) {
       Set<String> known = db.inTransaction(c -> {
         Set<String> s = new java.util.HashSet<>();
         for (String sql : List.of("SELECT token_label FROM kms_key_version", "SELECT wrapping_label FROM kms_import_token")) {

@@ -64,6 +64,16 @@ public final class TokenKeys {
               throw new KmsException(KmsError.KMS_INTERNAL, "cannot create token key " + label
                   + ": the HsmKit provider is configured to make non-sensitive or extractable keys (keys.sensitive / keys.extractable)");
             }
+            if (io.hsmkit.kms.backing.cluster.ClusterKeyBacking.isCluster(provider)) {
+              // Over a cluster the key is made replicated under its label at once: the cluster's
+              // KeyStore takes no relabelling (a member that is down would keep the old label).
+              io.hsmkit.kms.backing.cluster.ClusterKeyBacking cb =
+                  new io.hsmkit.kms.backing.cluster.ClusterKeyBacking((io.hsmkit.provider.HsmKitProvider) provider);
+              if (!algorithm.startsWith("Hmac") && !(algorithm.equals("AES") && bits == 256)) {
+                throw new KmsException(KmsError.KMS_INTERNAL, "token key " + label + ": over a cluster only AES-256 and HMAC keys are made here");
+              }
+              return check(label, algorithm.startsWith("Hmac") ? cb.createHmac(label, bits / 8) : cb.createAes256(label));
+            }
             KeyGenerator g = KeyGenerator.getInstance(algorithm, provider);
             g.init(bits);
             SecretKey fresh = g.generateKey();
@@ -75,15 +85,22 @@ public final class TokenKeys {
           }
         }
       }
-      if (!(k instanceof HsmKey hk) || !(k instanceof SecretKey sk)) {
-        throw new KmsException(KmsError.KMS_INTERNAL, "token key " + label + " is not a secret key of the token");
-      }
-      if (!hk.isTokenObject() || !hk.isSensitive() || hk.isExtractable()) {
-        throw new KmsException(KmsError.KMS_INTERNAL, "token key " + label + " must be a sensitive, non-extractable token object");
-      }
-      return sk;
+      return check(label, k);
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new KmsException(KmsError.KMS_INTERNAL, "cannot find or create token key " + label + ": " + e.getMessage(), e);
     }
+  }
+
+  private static SecretKey check(String label, Key k) {
+    if (!(k instanceof HsmKey hk) || !(k instanceof SecretKey sk)) {
+      throw new KmsException(KmsError.KMS_INTERNAL, "token key " + label + " is not a secret key of the token");
+    }
+    // A cluster key is CKA_EXTRACTABLE only with CKA_WRAP_WITH_TRUSTED (the cluster's KeyStore
+    // lists no other keys, and the cluster makes no other): it leaves a member only wrapped under
+    // the trusted cluster key, to reach another member.
+    if (!hk.isTokenObject() || !hk.isSensitive() || (hk.isExtractable() && !hk.isClustered())) {
+      throw new KmsException(KmsError.KMS_INTERNAL, "token key " + label + " must be a sensitive, non-extractable token object");
+    }
+    return sk;
   }
 }

@@ -120,7 +120,7 @@ public final class EndpointCertificates {
     Date until = Date.from(now.plus(validity));
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      KeyPair caKeys = generate(hsmkit);
+      KeyPair caKeys = generate(hsmkit, hsmkitKeyStore, caAlias);
       X500Name caName = name("CN=HsmKit KMS endpoint CA " + now.toEpochMilli() + ", O=HsmKit");
       JcaX509v3CertificateBuilder cab = new JcaX509v3CertificateBuilder(caName, serial(), from, until, caName, caKeys.getPublic());
       cab.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
@@ -129,7 +129,7 @@ public final class EndpointCertificates {
       X509Certificate ca = sign(cab, caKeys.getPrivate(), hsmkit);
       ca.verify(ca.getPublicKey());
 
-      KeyPair serverKeys = generate(hsmkit);
+      KeyPair serverKeys = generate(hsmkit, hsmkitKeyStore, serverAlias);
       String cn = dnsNames.isEmpty() ? addresses.get(0).getHostAddress() : dnsNames.get(0);
       X500Name serverName = name("CN=" + cn + ", O=HsmKit");
       JcaX509v3CertificateBuilder sb = new JcaX509v3CertificateBuilder(ca, serial(), from, until, serverName, serverKeys.getPublic());
@@ -162,7 +162,16 @@ public final class EndpointCertificates {
     return X500Name.getInstance(new javax.security.auth.x500.X500Principal(rfc2253).getEncoded());
   }
 
-  private static KeyPair generate(Provider hsmkit) throws GeneralSecurityException {
+  private static KeyPair generate(Provider hsmkit, KeyStore hsmkitKeyStore, String alias) throws GeneralSecurityException {
+    if (io.hsmkit.kms.backing.cluster.ClusterKeyBacking.isCluster(hsmkit)) {
+      // Over a cluster the pair is made replicated under its alias at once (the cluster's KeyStore
+      // stores the certificates beside a key but does not relabel one), replacing the old entry.
+      hsmkitKeyStore.deleteEntry(alias);
+      io.hsmkit.kms.backing.cluster.ClusterKeyBacking cb =
+          new io.hsmkit.kms.backing.cluster.ClusterKeyBacking((io.hsmkit.provider.HsmKitProvider) hsmkit);
+      PrivateKey priv = (PrivateKey) cb.createEc(alias, io.hsmkit.kms.backing.token.TokenKeyBacking.P256);
+      return new KeyPair((java.security.PublicKey) cb.findPublic(alias), priv);
+    }
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC", hsmkit);
     g.initialize(new ECGenParameterSpec("secp256r1"));
     return g.generateKeyPair();

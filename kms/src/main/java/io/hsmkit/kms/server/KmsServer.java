@@ -5,6 +5,8 @@ import io.hsmkit.kms.audit.AuditSeal;
 import io.hsmkit.kms.audit.AuditTrail;
 import io.hsmkit.kms.access.PolicyAccessControl;
 import io.hsmkit.kms.access.Principals;
+import io.hsmkit.kms.backing.KeyBacking;
+import io.hsmkit.kms.backing.cluster.ClusterKeyBacking;
 import io.hsmkit.kms.backing.token.TokenKeyBacking;
 import io.hsmkit.kms.cks.CustomKeyStoreBackings;
 import io.hsmkit.kms.cks.CustomKeyStores;
@@ -93,7 +95,8 @@ public final class KmsServer implements AutoCloseable {
       Files.createDirectories(config.stateDir());
       HsmKitProvider provider = new HsmKitProvider(config.hsmkitConfig());
       Database db = Database.open(config.jdbcUrl(), config.dbUser(), config.dbPassword());
-      TokenKeyBacking defaultStore = new TokenKeyBacking(provider);
+      // A provider over a cluster (cluster = FILE): every KMS key, and the KMS's own keys, replicated
+      KeyBacking defaultStore = ClusterKeyBacking.isCluster(provider) ? new ClusterKeyBacking(provider) : new TokenKeyBacking(provider);
       CustomKeyStores stores = new CustomKeyStores(db, config.clusters(), config.clock(), id -> keysInStore(db, id),
           PinSealer.onBacking(defaultStore));
       started.add(stores);

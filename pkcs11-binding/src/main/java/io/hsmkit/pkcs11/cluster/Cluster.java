@@ -433,6 +433,68 @@ public final class Cluster implements AutoCloseable {
     });
   }
 
+  /**
+   * Makes a secret key with {@code mechanism} (CKM_GENERIC_SECRET_KEY_GEN for an HMAC key, ...) on
+   * at least {@code minReplicas} members, as {@link #generateSecretKey}: the cluster adds the
+   * replication attributes (token, private, sensitive, CKA_EXTRACTABLE and CKA_WRAP_WITH_TRUSTED,
+   * label, a fresh CKA_ID); {@code attributes} give the key type's own (CKA_VALUE_LEN, CKA_KEY_TYPE)
+   * and its usage. Usage not given stays as the token defaults it.
+   */
+  public ClusterKey generateKey(String label, Mechanism mechanism, Attribute... attributes) {
+    byte[] id = newId();
+    List<Attribute> t = replicable(label, id);
+    t.addAll(List.of(attributes));
+    Attribute[] template = t.toArray(Attribute[]::new);
+    return create(new ClusterKey(label, id, false), s -> {
+      s.generateKey(mechanism, template);
+      return null;
+    });
+  }
+
+  /**
+   * Makes a key pair with {@code mechanism} (CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_EC_KEY_PAIR_GEN) on at
+   * least {@code minReplicas} members: {@code publicAttributes} and {@code privateAttributes} give
+   * the key's parameters and usage; the cluster adds the label, a shared fresh CKA_ID, token and
+   * (for the private key) the replication attributes. The public key is public (CKA_PRIVATE false).
+   */
+  public ClusterKey generateKeyPair(String label, Mechanism mechanism, Attribute[] publicAttributes, Attribute[] privateAttributes) {
+    byte[] id = newId();
+    List<Attribute> priv = replicable(label, id);
+    priv.addAll(List.of(privateAttributes));
+    List<Attribute> pub = new ArrayList<>(List.of(Attribute.bool(CKA.TOKEN, true), Attribute.bool(CKA.PRIVATE, false),
+        Attribute.string(CKA.LABEL, label), Attribute.bytes(CKA.ID, id)));
+    pub.addAll(List.of(publicAttributes));
+    Attribute[] pubT = pub.toArray(Attribute[]::new);
+    Attribute[] privT = priv.toArray(Attribute[]::new);
+    return create(new ClusterKey(label, id, true), s -> s.generateKeyPair(mechanism, pubT, privT));
+  }
+
+  /**
+   * Runs {@code work} once on every HEALTHY member (objects that are not replicated keys, such as
+   * certificates, which every member should hold) and returns how many members did it. A member
+   * whose device fails is taken out and skipped; the token's other answers reach the caller.
+   * Members that are not healthy are not caught up later: readers fall back to another member.
+   */
+  public int executeOnEachHealthy(io.hsmkit.pkcs11.session.SessionWork<Void, RuntimeException> work) {
+    int done = 0;
+    for (Member m : members) {
+      if (m.health != MemberHealth.HEALTHY) {
+        continue;
+      }
+      try {
+        pool(m).execute(work);
+        m.forgetHandles();
+        done++;
+      } catch (RuntimeException e) {
+        if (!deviceGone(e)) {
+          throw e;
+        }
+        markDown(m, e);
+      }
+    }
+    return done;
+  }
+
   private ClusterKey create(ClusterKey key, io.hsmkit.pkcs11.session.SessionWork<Object, RuntimeException> make) {
     return create(key, (ClusterWork<Object, RuntimeException>) (s, keys) -> make.apply(s));
   }

@@ -125,6 +125,9 @@ public final class HmacKeyGenerator extends KeyGeneratorSpi {
 
   @Override
   protected SecretKey engineGenerateKey() {
+    if (token.isCluster()) {
+      return ClusterKeyGen.hmac(token, bytes, kind == Kind.GENERIC, kind.algorithm);
+    }
     KeyTemplates.Policy p = KeyTemplates.defaults(token);
     List<Attribute> t = KeyTemplates.secretOrPrivate(p);
     t.add(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY));

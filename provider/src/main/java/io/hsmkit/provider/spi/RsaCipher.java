@@ -365,24 +365,23 @@ public final class RsaCipher extends TokenCipherSpi {
 
   /** One RSA encryption of {@code m} with the public key. */
   private byte[] encrypt(byte[] m) throws IllegalBlockSizeException, BadPaddingException {
-    long h = key.handle();
     switch (padding) {
       case PKCS1:
         if (m.length > k - 11) {
           throw new IllegalBlockSizeException("RSA/PKCS#1 encrypts at most " + (k - 11) + " bytes with this key, not " + m.length);
         }
-        return run("RSA encryption", OnGeneralError.BAD_INPUT, true, (s, out) -> s.encrypt(Mechanism.of(CKM.RSA_PKCS), h, m, 0, m.length, out, 0));
+        return run("RSA encryption", OnGeneralError.BAD_INPUT, true, (s, h, out) -> s.encrypt(Mechanism.of(CKM.RSA_PKCS), h, m, 0, m.length, out, 0));
       case NONE:
         if (m.length > k) {
           throw new IllegalBlockSizeException("Data must not be longer than " + k + " bytes");
         }
-        return run("RSA encryption", OnGeneralError.BAD_INPUT, true, (s, out) -> s.encrypt(Mechanism.of(CKM.RSA_X_509), h, m, 0, m.length, out, 0));
+        return run("RSA encryption", OnGeneralError.BAD_INPUT, true, (s, h, out) -> s.encrypt(Mechanism.of(CKM.RSA_X_509), h, m, 0, m.length, out, 0));
       default: {
         if (m.length > codec.maxMessage(k)) {
           throw new IllegalBlockSizeException("OAEP encrypts at most " + codec.maxMessage(k) + " bytes with this key and hash, not " + m.length);
         }
         Mechanism oaepMech = tokenOaep();
-        return run("RSA-OAEP encryption", OnGeneralError.BAD_INPUT, true, (s, out) -> {
+        return run("RSA-OAEP encryption", OnGeneralError.BAD_INPUT, true, (s, h, out) -> {
           if (oaepMech != null) {
             try {
               int n = s.encrypt(oaepMech, h, m, 0, m.length, out, 0);
@@ -407,7 +406,6 @@ public final class RsaCipher extends TokenCipherSpi {
 
   /** One RSA decryption of {@code c} with the private key. */
   private byte[] decrypt(byte[] c) throws IllegalBlockSizeException, BadPaddingException {
-    long h = key.handle();
     if (c.length > k) {
       throw new IllegalBlockSizeException("Data must not be longer than " + k + " bytes");
     }
@@ -416,7 +414,7 @@ public final class RsaCipher extends TokenCipherSpi {
         if (c.length != k) {
           throw new BadPaddingException("decryption error"); // RFC 8017 7.2.2 step 1
         }
-        return run("RSA decryption", OnGeneralError.BAD_PADDING, false, (s, out) -> s.decrypt(Mechanism.of(CKM.RSA_PKCS), h, c, 0, k, out, 0));
+        return run("RSA decryption", OnGeneralError.BAD_PADDING, false, (s, h, out) -> s.decrypt(Mechanism.of(CKM.RSA_PKCS), h, c, 0, k, out, 0));
       case NONE: {
         byte[] full = c;
         if (c.length < k) { // a shorter input is the same number with leading zeros, as in SunJCE
@@ -424,7 +422,7 @@ public final class RsaCipher extends TokenCipherSpi {
           System.arraycopy(c, 0, full, k - c.length, c.length);
         }
         byte[] in = full;
-        return run("RSA decryption", OnGeneralError.BAD_INPUT, true, (s, out) -> s.decrypt(Mechanism.of(CKM.RSA_X_509), h, in, 0, k, out, 0));
+        return run("RSA decryption", OnGeneralError.BAD_INPUT, true, (s, h, out) -> s.decrypt(Mechanism.of(CKM.RSA_X_509), h, in, 0, k, out, 0));
       }
       default:
         try {
@@ -432,7 +430,7 @@ public final class RsaCipher extends TokenCipherSpi {
             throw OaepCodec.decryptionError(); // RFC 8017 7.1.2 step 1
           }
           Mechanism oaepMech = tokenOaep();
-          return run("RSA-OAEP decryption", OnGeneralError.BAD_PADDING, false, (s, out) -> {
+          return run("RSA-OAEP decryption", OnGeneralError.BAD_PADDING, false, (s, h, out) -> {
             if (oaepMech != null) {
               try {
                 int n = s.decrypt(oaepMech, h, c, 0, k, out, 0);
@@ -461,10 +459,13 @@ public final class RsaCipher extends TokenCipherSpi {
     }
   }
 
-  /** Token work that writes into a k-byte buffer and says how much it wrote. */
+  /**
+   * Token work that writes into a k-byte buffer and says how much it wrote; {@code h} is the key's
+   * handle in the session's token (over a cluster, on the member that runs the work).
+   */
   @FunctionalInterface
   private interface IntoBuffer {
-    int apply(io.hsmkit.pkcs11.Session s, byte[] out) throws java.security.GeneralSecurityException;
+    int apply(io.hsmkit.pkcs11.Session s, long h, byte[] out) throws java.security.GeneralSecurityException;
   }
 
   /**
@@ -476,7 +477,14 @@ public final class RsaCipher extends TokenCipherSpi {
     byte[] out = new byte[k];
     int n;
     try {
-      n = CipherSupport.call(token, what, meaning, s -> work.apply(s, out));
+      if (token.isCluster()) {
+        // a complete one-shot operation with the handle of the member that runs it, moved to
+        // another member after a device error (RSA data is never streamed: k bytes at most)
+        n = CipherSupport.callOnCluster(token, key, what, meaning, (s, h) -> work.apply(s, h, out));
+      } else {
+        long h = key.handle();
+        n = CipherSupport.call(token, what, meaning, s -> work.apply(s, h, out));
+      }
     } catch (ShortBufferException e) {
       throw new IllegalStateException("RSA output room miscomputed", e);
     }

@@ -94,6 +94,9 @@ public final class RsaKeyPairGenerator extends HsmKeyPairGenerator {
     if (e[0] == 0 && e.length > 1) {
       e = java.util.Arrays.copyOfRange(e, 1, e.length);
     }
+    if (token.isCluster()) {
+      return ClusterKeyGen.rsa(token, bits, e);
+    }
     List<Attribute> pub = List.of(
         Attribute.ulong(CKA.MODULUS_BITS, bits),
         Attribute.bytes(CKA.PUBLIC_EXPONENT, e),
