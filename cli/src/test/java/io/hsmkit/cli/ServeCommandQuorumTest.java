@@ -11,12 +11,16 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.KeyPairGenerator;
+import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -29,6 +33,7 @@ import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.KmsException;
@@ -39,8 +44,8 @@ import software.amazon.awssdk.services.kms.model.KmsException;
  * to 2 with the cli, a restarted serve refuses ScheduleKeyDeletion without an approval (naming the
  * {@code hsmkit quorum token create} command), refuses it with one officer's approval, runs it with
  * a token two officers approved through the cli sent in {@code X-Hsmkit-Quorum-Approval}, and refuses
- * the replay. Serve runs in a child JVM (plain HTTP on loopback); the cli verbs and the SDK client run
- * here, on the same token, as an operator's shell and a client would.
+ * the replay. Serve runs in a child JVM (HTTPS, its TLS key in the token beside the quorum state); the
+ * cli verbs and the SDK client run here, on the same token, as an operator's shell and a client would.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -52,11 +57,14 @@ class ServeCommandQuorumTest {
   /** A running serve: its process, its export lines and its stderr once the quorum banner is there. */
   record Served(Process process, List<String> exports, String err) {}
 
-  /** Starts serve; reads the export lines up to the access key id (and the secret, on a first start). */
+  /**
+   * Starts serve (HTTPS unless {@code extra} has --http); reads the export lines up to the last one:
+   * the CA bundle over HTTPS, else the access key id (or the secret, on a first start).
+   */
   Served serve(boolean first, String... extra) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "io.hsmkit.cli.HsmkitCommand", "serve", "--config", cli.config.toString(),
-        "--port", "0", "--http", "--state-dir", state.toString()));
+        "--port", "0", "--state-dir", state.toString()));
     cmd.addAll(List.of(extra));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("SOFTHSM2_CONF", cli.token.conf());
@@ -66,7 +74,8 @@ class ServeCommandQuorumTest {
     started.add(p);
     List<String> lines = new ArrayList<>();
     BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String last = first ? "export AWS_SECRET_ACCESS_KEY=" : "export AWS_ACCESS_KEY_ID=";
+    String last = !List.of(extra).contains("--http") ? "export AWS_CA_BUNDLE="
+        : first ? "export AWS_SECRET_ACCESS_KEY=" : "export AWS_ACCESS_KEY_ID=";
     String line;
     while ((line = r.readLine()) != null) {
       lines.add(line);
@@ -112,6 +121,19 @@ class ServeCommandQuorumTest {
         + "\n-----END " + type + "-----\n";
   }
 
+  /** Trust managers that trust the CA serve wrote beside its CA bundle (ca.p12, password changeit), nothing else. */
+  static TrustManager[] trust(Path p12) {
+    try (var in = Files.newInputStream(p12)) {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(in, "changeit".toCharArray());
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(ks);
+      return tmf.getTrustManagers();
+    } catch (IOException | GeneralSecurityException e) {
+      throw new AssertionError("cannot read the trust store " + p12, e);
+    }
+  }
+
   /** An officer signs the token file with the cli and the signature is recorded on the token. */
   void approve(Path token, String officer) {
     Cli.run("quorum", "sign", "--token", token.toString(), "--key", p(officer + ".key").toString(), "--scheme", "ed25519",
@@ -155,6 +177,7 @@ class ServeCommandQuorumTest {
     };
     try (KmsClient kms = KmsClient.builder().endpointOverride(URI.create(endpoint)).region(Region.US_EAST_1)
         .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(akid, secret)))
+        .httpClientBuilder(Apache5HttpClient.builder().tlsTrustManagersProvider(() -> trust(state.resolve("ca.p12"))))
         .overrideConfiguration(o -> o.addExecutionInterceptor(addHeader)).build()) {
       assertThat(guarded.err()).contains("hsmkit: quorum: key-management 2 of 3, token 1 of 3, user 1 of 3 (state on token 'servequorum'");
       String arn = kms.createKey(b -> b.description("guarded")).keyMetadata().arn();
@@ -214,7 +237,7 @@ class ServeCommandQuorumTest {
           "--public-key", p(o + ".pub").toString(), "--key", p(o + ".key").toString()).ok();
     }
     Cli.run("quorum", "values", "set", "--state", dir.toString(), "--service", "token", "--value", "2").ok();
-    Served s = serve(false, "--quorum-state", dir.toString());
+    Served s = serve(false, "--http", "--quorum-state", dir.toString());
     try {
       assertThat(s.err()).contains("hsmkit: quorum: key-management 1 of 2, token 2 of 2, user 1 of 2 (state on " + dir);
     } finally {
