@@ -41,6 +41,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * a person reads goes to stderr. The first start of a database creates the account root's key
  * pair and prints its secret that once; later starts print the access key id only (the secret
  * is not kept anywhere it could be read back), or a new admin key pair with {@code --new-principal}.
+ * The quorum state {@code hsmkit quorum} keeps for the token guards the KMS once officers are
+ * registered in it ({@link #openQuorum}).
  */
 @Command(
     name = "serve",
@@ -49,7 +51,9 @@ import picocli.CommandLine.Model.CommandSpec;
       "Serve the AWS KMS-compatible endpoint on the token until killed.",
       "Prints export lines for AWS_ENDPOINT_URL_KMS, AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID,",
       "AWS_SECRET_ACCESS_KEY (first start, or --new-principal) and AWS_CA_BUNDLE on stdout.",
-      "HTTPS by default, with a certificate whose key is in the token."
+      "HTTPS by default, with a certificate whose key is in the token.",
+      "With officers registered in the quorum state of `hsmkit quorum` (on the token, or --quorum-state DIR),",
+      "its values guard the KMS; stderr says which quorum is in force."
     })
 public final class ServeCommand implements Callable<Integer> {
   private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_./:@%+=,-]+");
