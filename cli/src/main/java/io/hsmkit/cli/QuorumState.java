@@ -89,6 +89,20 @@ final class QuorumState implements AutoCloseable {
     }
   }
 
+  /**
+   * The state on the token of a configuration file path or inline configuration text (as serve
+   * takes them); closing the state closes the token.
+   */
+  static QuorumState openToken(String configArg) {
+    Token t = TokenOptions.open(configArg);
+    try {
+      return onToken(t, t);
+    } catch (RuntimeException e) {
+      t.close();
+      throw e;
+    }
+  }
+
   /** A file store in {@code dir} (made with mode 0700 if missing). */
   static QuorumState openDirectory(Path dir) {
     try {

@@ -8,6 +8,8 @@ import io.hsmkit.kms.http.EndpointCertificates;
 import io.hsmkit.kms.server.KmsServer;
 import io.hsmkit.kms.server.KmsServerConfig;
 import io.hsmkit.provider.HsmKitProvider;
+import io.hsmkit.quorum.QuorumPolicy;
+import io.hsmkit.quorum.Service;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -21,6 +23,7 @@ import java.security.GeneralSecurityException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -38,6 +41,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * a person reads goes to stderr. The first start of a database creates the account root's key
  * pair and prints its secret that once; later starts print the access key id only (the secret
  * is not kept anywhere it could be read back), or a new admin key pair with {@code --new-principal}.
+ * The quorum state {@code hsmkit quorum} keeps for the token guards the KMS once officers are
+ * registered in it ({@link #openQuorum}).
  */
 @Command(
     name = "serve",
@@ -46,7 +51,9 @@ import picocli.CommandLine.Model.CommandSpec;
       "Serve the AWS KMS-compatible endpoint on the token until killed.",
       "Prints export lines for AWS_ENDPOINT_URL_KMS, AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID,",
       "AWS_SECRET_ACCESS_KEY (first start, or --new-principal) and AWS_CA_BUNDLE on stdout.",
-      "HTTPS by default, with a certificate whose key is in the token."
+      "HTTPS by default, with a certificate whose key is in the token.",
+      "With officers registered in the quorum state of `hsmkit quorum` (on the token, or --quorum-state DIR),",
+      "its values guard the KMS; stderr says which quorum is in force."
     })
 public final class ServeCommand implements Callable<Integer> {
   private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_./:@%+=,-]+");
@@ -93,6 +100,11 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Where the embedded database and the CA certificate live (default: kms/ beside the embedded token, ~/.hsmkit/kms).")
   Path stateDir;
 
+  @Option(names = "--quorum-state", paramLabel = "DIR",
+      description = {"The quorum state in this directory (as `hsmkit quorum --state DIR` keeps it) instead of on the token.",
+          "With officers registered there, its values guard the KMS (key-management, token, user); with none, no quorum."})
+  Path quorumState;
+
   @Option(names = "--new-principal", paramLabel = "NAME", arity = "0..1", fallbackValue = "",
       description = "Make a new admin user (identity policy kms:*) and print its key pair (default name admin-<time>).")
   String newPrincipal;
@@ -131,11 +143,29 @@ public final class ServeCommand implements Callable<Integer> {
     if (verifyAudit) {
       return verifyAudit(c, out);
     }
-    KmsServer server = KmsServer.start(c);
+    QuorumState quorum = openQuorum(token);
+    KmsServer server;
+    try {
+      if (quorum != null) {
+        c = c.withQuorum(quorum.authorizer);
+      }
+      server = KmsServer.start(c);
+    } catch (RuntimeException e) {
+      if (quorum != null) {
+        quorum.close();
+      }
+      throw e;
+    }
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
-      server.close();
-      done.countDown();
+      try {
+        server.close();
+      } finally {
+        if (quorum != null) {
+          quorum.close(); // after the server: no request can reach the authorizer any more
+        }
+        done.countDown();
+      }
     }, "hsmkit-serve-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
@@ -143,12 +173,47 @@ public final class ServeCommand implements Callable<Integer> {
       printEnvironment(server, out, err);
       err.println("hsmkit: serving AWS KMS on " + server.uri() + " (region " + server.region() + ", account " + server.accountId()
           + "); stop with Ctrl-C or kill");
+      err.println("hsmkit: " + quorumBanner);
       err.flush();
       done.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     return ExitCode.OK;
+  }
+
+  /** What serve's stderr says about the quorum in force; set by {@link #openQuorum}. */
+  private String quorumBanner = "quorum: none";
+
+  /**
+   * The quorum state {@code hsmkit quorum} keeps for this token: on the token itself (the same
+   * configuration serve uses), or in {@code --quorum-state DIR}. With officers registered it is
+   * returned, open, for the server's whole life, so the guards read the values and approvals the
+   * quorum verbs write (also while serving); with none there is nothing anyone could approve with,
+   * so serve runs without a quorum and the state is closed again. Only counts are shown, never keys.
+   */
+  private QuorumState openQuorum(String token) {
+    QuorumState st = quorumState != null ? QuorumState.openDirectory(quorumState) : QuorumState.openToken(token);
+    try {
+      int officers = st.authorizer.officers().size();
+      if (officers == 0) {
+        quorumBanner = "quorum: none (no officers registered in the quorum state on " + st.where
+            + "); KMS calls need no approvals. Register officers with `hsmkit quorum officers register` and restart serve";
+        st.close();
+        return null;
+      }
+      QuorumPolicy policy = st.authorizer.policy();
+      StringBuilder sb = new StringBuilder("quorum: ");
+      for (Service s : List.of(Service.KEY_MANAGEMENT, Service.TOKEN, Service.USER)) {
+        sb.append(s.wireName()).append(' ').append(policy.value(s)).append(" of ").append(officers).append(", ");
+      }
+      sb.setLength(sb.length() - 2);
+      quorumBanner = sb.append(" (state on ").append(st.where).append("; 1 = no approval needed)").toString();
+      return st;
+    } catch (RuntimeException e) {
+      st.close();
+      throw e;
+    }
   }
 
   /**
