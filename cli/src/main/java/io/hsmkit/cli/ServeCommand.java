@@ -193,6 +193,13 @@ public final class ServeCommand implements Callable<Integer> {
    * so serve runs without a quorum and the state is closed again. Only counts are shown, never keys.
    */
   private QuorumState openQuorum(String token) {
+    if (quorumState == null && io.hsmkit.provider.HsmKitConfig.parse(token).isCluster()) {
+      // A cluster's members log in with the PINs of its cluster file, and no one member's token is
+      // "the" token of the quorum verbs: its quorum state is a directory, named explicitly.
+      quorumBanner = "quorum: none (the configuration is a cluster: its quorum state is not kept on a member's token;"
+          + " give serve --quorum-state DIR, as `hsmkit quorum --state DIR` keeps it); KMS calls need no approvals";
+      return null;
+    }
     QuorumState st = quorumState != null ? QuorumState.openDirectory(quorumState) : QuorumState.openToken(token);
     try {
       int officers = st.authorizer.officers().size();

@@ -34,10 +34,7 @@ public final class TokenKeys {
       if (k == null) {
         return java.util.Optional.empty();
       }
-      if (!(k instanceof HsmKey hk) || !(k instanceof SecretKey sk) || !hk.isTokenObject() || !hk.isSensitive() || hk.isExtractable()) {
-        throw new KmsException(KmsError.KMS_INTERNAL, "token key " + label + " must be a sensitive, non-extractable secret token object");
-      }
-      return java.util.Optional.of(sk);
+      return java.util.Optional.of(check(label, k));
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new KmsException(KmsError.KMS_INTERNAL, "cannot look for token key " + label + ": " + e.getMessage(), e);
     }
