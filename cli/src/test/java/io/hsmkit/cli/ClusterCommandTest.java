@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -35,29 +34,16 @@ class ClusterCommandTest {
 
   @BeforeAll
   static void tokens() throws Exception {
-    token = TestToken.create("ClusterCommandTest", "cli-cl-a");
-    dir = TestToken.buildDir().resolve("tokens").resolve("ClusterCommandTest");
-    for (String l : new String[] {"cli-cl-b", "cli-cl-c"}) {
-      ProcessBuilder pb = new ProcessBuilder("softhsm2-util", "--init-token", "--free", "--label", l,
-          "--so-pin", new String(token.soPin()), "--pin", new String(token.userPin()));
-      pb.environment().put("SOFTHSM2_CONF", token.conf());
-      pb.redirectErrorStream(true);
-      Process p = pb.start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as(out).isTrue();
-    }
-    Path pin = dir.resolve("user.pin");
-    Files.writeString(pin, new String(token.userPin()));
-    Path so = dir.resolve("so.pin");
-    Files.writeString(so, new String(token.soPin()));
+    ClusterTokenDir tokens = ClusterTokenDir.create("ClusterCommandTest", "cli-cl-");
+    token = tokens.token();
+    dir = tokens.dir();
     StringBuilder all = new StringBuilder("cluster.members = a, b, c\n");
     StringBuilder two = new StringBuilder("cluster.members = a, b\n");
     StringBuilder bare = new StringBuilder("cluster.members = a, b, c\n");
     for (String m : new String[] {"a", "b", "c"}) {
-      String lines = "member." + m + ".library = " + token.library() + "\nmember." + m + ".tokenLabel = cli-cl-" + m
-          + "\nmember." + m + ".pin = file:" + pin + "\n";
+      String lines = tokens.memberLines(m);
       bare.append(lines);
-      all.append(lines).append("member.").append(m).append(".soPin = file:").append(so).append("\n");
+      all.append(lines).append(tokens.soPinLine(m));
       if (!m.equals("c")) {
         two.append(lines);
       }

@@ -2,15 +2,12 @@ package io.hsmkit.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -47,55 +44,17 @@ class ServeCommandTest {
     }
   }
 
-  /** A running serve: its child process and the stdout lines it printed once it listened. */
-  record Served(Process process, List<String> exports, String err) {}
-
   Served serve(String... extra) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "io.hsmkit.cli.HsmkitCommand", "serve", "--config", cli.config.toString(),
-        "--port", "0", "--state-dir", state.toString()));
-    cmd.addAll(List.of(extra));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("SOFTHSM2_CONF", cli.token.conf());
-    pb.redirectError(cli.dir.resolve("serve-" + started.size() + ".err").toFile());
-    Process p = pb.start();
-    started.add(p);
-    List<String> lines = new ArrayList<>();
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    // The CA bundle line comes last: when it is there, the server listens.
-    while ((line = r.readLine()) != null) {
-      lines.add(line);
-      if (line.startsWith("export AWS_CA_BUNDLE=")) {
-        break;
-      }
-    }
-    String err = Files.readString(cli.dir.resolve("serve-" + (started.size() - 1) + ".err"));
-    assertThat(line).as("serve printed %s, stderr %s", lines, err).isNotNull();
-    return new Served(p, lines, err);
+    return Served.start(cli.config, state, cli.token.conf(), cli.dir, started, extra);
   }
 
   void stop(Served s) throws Exception {
-    s.process().destroy(); // SIGTERM: the shutdown hook closes the server
-    assertThat(s.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+    s.stop();
   }
 
   /** bash evals the exports, then runs the plain SDK program with the CA's trust store. */
   String evalAndCall(List<String> exports) throws Exception {
-    Path env = Files.write(cli.dir.resolve("serve.env"), exports);
-    Path trust = state.resolve("ca.p12");
-    ProcessBuilder pb = new ProcessBuilder("bash", "-c", "eval \"$(cat \"$1\")\"; exec \"$2\" -Djavax.net.ssl.trustStore=\"$3\" "
-        + "-Djavax.net.ssl.trustStorePassword=changeit -cp \"$4\" io.hsmkit.cli.PlainKmsProgram",
-        "sh", env.toString(), Path.of(System.getProperty("java.home"), "bin", "java").toString(), trust.toString(),
-        System.getProperty("java.class.path")).redirectErrorStream(true);
-    pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
-    pb.environment().put("AWS_CONFIG_FILE", cli.dir.resolve("no-aws-config").toString());
-    pb.environment().put("AWS_SHARED_CREDENTIALS_FILE", cli.dir.resolve("no-aws-credentials").toString());
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    return out;
+    return Served.evalAndCall(cli.dir, state, exports);
   }
 
   /** The value of {@code name}, without the shell's single quotes. */

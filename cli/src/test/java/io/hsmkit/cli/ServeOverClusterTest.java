@@ -8,14 +8,10 @@ import io.hsmkit.pkcs11.cluster.MemberHealth;
 import io.hsmkit.pkcs11.constants.CKA;
 import io.hsmkit.pkcs11.raw.Attribute;
 import io.hsmkit.pkcs11.testing.TestToken;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,27 +34,12 @@ class ServeOverClusterTest {
 
   @BeforeAll
   static void cluster() throws Exception {
-    token = TestToken.create("ServeOverClusterTest", "serve-cl-a");
-    dir = TestToken.buildDir().resolve("tokens").resolve("ServeOverClusterTest");
-    for (String l : new String[] {"serve-cl-b", "serve-cl-c"}) {
-      ProcessBuilder pb = new ProcessBuilder("softhsm2-util", "--init-token", "--free", "--label", l,
-          "--so-pin", new String(token.soPin()), "--pin", new String(token.userPin()));
-      pb.environment().put("SOFTHSM2_CONF", token.conf());
-      pb.redirectErrorStream(true);
-      Process p = pb.start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as(out).isTrue();
-    }
-    Path pin = dir.resolve("user.pin");
-    Files.writeString(pin, new String(token.userPin()));
-    Path so = dir.resolve("so.pin");
-    Files.writeString(so, new String(token.soPin()));
+    ClusterTokenDir tokens = ClusterTokenDir.create("ServeOverClusterTest", "serve-cl-");
+    token = tokens.token();
+    dir = tokens.dir();
     StringBuilder cf = new StringBuilder("cluster.members = a, b, c\ncluster.minReplicas = 2\n");
     for (String m : new String[] {"a", "b", "c"}) {
-      cf.append("member.").append(m).append(".library = ").append(token.library()).append('\n')
-          .append("member.").append(m).append(".tokenLabel = serve-cl-").append(m).append('\n')
-          .append("member.").append(m).append(".pin = file:").append(pin).append('\n')
-          .append("member.").append(m).append(".soPin = file:").append(so).append('\n');
+      cf.append(tokens.memberLines(m)).append(tokens.soPinLine(m));
     }
     clusterFile = Files.writeString(dir.resolve("cluster.cfg"), cf);
     hsmkitCfg = Files.writeString(dir.resolve("hsmkit-cluster.cfg"), "name = served\ncluster = " + clusterFile + "\nmaxSessions = 4\n");
@@ -72,52 +53,16 @@ class ServeOverClusterTest {
     STARTED.forEach(Process::destroyForcibly);
   }
 
-  record Served(Process process, List<String> exports, String err) {}
-
   static Served serve() throws Exception {
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "io.hsmkit.cli.HsmkitCommand", "serve", "--config", hsmkitCfg.toString(),
-        "--port", "0", "--state-dir", state.toString());
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("SOFTHSM2_CONF", token.conf());
-    Path errFile = dir.resolve("serve-" + STARTED.size() + ".err");
-    pb.redirectError(errFile.toFile());
-    Process p = pb.start();
-    STARTED.add(p);
-    List<String> lines = new ArrayList<>();
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = r.readLine()) != null) {
-      lines.add(line);
-      if (line.startsWith("export AWS_CA_BUNDLE=")) {
-        break;
-      }
-    }
-    String err = Files.readString(errFile);
-    assertThat(line).as("serve printed %s, stderr %s", lines, err).isNotNull();
-    return new Served(p, lines, err);
+    return Served.start(hsmkitCfg, state, token.conf(), dir, STARTED);
   }
 
   static void stop(Served s) throws Exception {
-    s.process().destroy();
-    assertThat(s.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+    s.stop();
   }
 
   static String evalAndCall(List<String> exports) throws Exception {
-    Path env = Files.write(dir.resolve("serve.env"), exports);
-    Path trust = state.resolve("ca.p12");
-    ProcessBuilder pb = new ProcessBuilder("bash", "-c", "eval \"$(cat \"$1\")\"; exec \"$2\" -Djavax.net.ssl.trustStore=\"$3\" "
-        + "-Djavax.net.ssl.trustStorePassword=changeit -cp \"$4\" io.hsmkit.cli.PlainKmsProgram",
-        "sh", env.toString(), Path.of(System.getProperty("java.home"), "bin", "java").toString(), trust.toString(),
-        System.getProperty("java.class.path")).redirectErrorStream(true);
-    pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
-    pb.environment().put("AWS_CONFIG_FILE", dir.resolve("no-aws-config").toString());
-    pb.environment().put("AWS_SHARED_CREDENTIALS_FILE", dir.resolve("no-aws-credentials").toString());
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    return out;
+    return Served.evalAndCall(dir, state, exports);
   }
 
   @Test

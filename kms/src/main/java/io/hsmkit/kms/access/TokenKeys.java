@@ -28,8 +28,7 @@ public final class TokenKeys {
   public static java.util.Optional<SecretKey> find(Provider provider, String label) {
     Objects.requireNonNull(provider, "provider");
     try {
-      KeyStore ks = KeyStore.getInstance("HsmKit", provider);
-      ks.load(null, null);
+      KeyStore ks = keyStore(provider);
       Key k = ks.getKey(label, null);
       if (k == null) {
         return java.util.Optional.empty();
@@ -44,8 +43,7 @@ public final class TokenKeys {
   public static SecretKey getOrCreate(Provider provider, String label, String algorithm, int bits) {
     Objects.requireNonNull(provider, "provider");
     try {
-      KeyStore ks = KeyStore.getInstance("HsmKit", provider);
-      ks.load(null, null);
+      KeyStore ks = keyStore(provider);
       Key k = ks.getKey(label, null);
       if (k == null) {
         // One JVM makes the key once; two nodes racing on a fresh token could both make one, and
@@ -86,6 +84,13 @@ public final class TokenKeys {
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new KmsException(KmsError.KMS_INTERNAL, "cannot find or create token key " + label + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The provider's HsmKit KeyStore, loaded (no stream, no password: the token context is logged in). */
+  private static KeyStore keyStore(Provider provider) throws GeneralSecurityException, java.io.IOException {
+    KeyStore ks = KeyStore.getInstance("HsmKit", provider);
+    ks.load(null, null);
+    return ks;
   }
 
   private static SecretKey check(String label, Key k) {

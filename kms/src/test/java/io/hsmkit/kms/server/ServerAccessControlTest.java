@@ -24,6 +24,7 @@ import io.hsmkit.quorum.Service;
 import io.hsmkit.quorum.store.InMemoryQuorumStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
@@ -56,6 +57,38 @@ class ServerAccessControlTest {
 
   static ServerAccessControl access(Database db, QuorumAuthorizer quorum) {
     return new ServerAccessControl(new PolicyAccessControl(ServerAccessControl.grantTokensIn(db)), db, quorum);
+  }
+
+  /** The authorizer the server would build over {@code store}: system clock, CloudHSM windows. */
+  static QuorumAuthorizer authorizer(InMemoryQuorumStore store) {
+    return new QuorumAuthorizer(store, new AuditLog(store, new byte[32], Clock.systemUTC()), Clock.systemUTC(), new SecureRandom(),
+        QuorumWindows.CLOUDHSM);
+  }
+
+  /** Officers alice and bob with fresh Ed25519 keys, a key-management quorum of 2, and the authorizer over them. */
+  record TwoOfficers(Map<String, KeyPair> keys, QuorumAuthorizer quorum) {
+    static TwoOfficers create() throws GeneralSecurityException {
+      InMemoryQuorumStore store = new InMemoryQuorumStore();
+      Map<String, KeyPair> keys = new java.util.LinkedHashMap<>();
+      for (String id : List.of("alice", "bob")) {
+        KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        keys.put(id, kp);
+        store.putOfficer(new Officer(id, kp.getPublic(), SignatureScheme.ED25519));
+      }
+      store.setValue(Service.KEY_MANAGEMENT, 2);
+      return new TwoOfficers(Map.copyOf(keys), authorizer(store));
+    }
+
+    /** The first {@code n} officers (alice, then bob) approve {@code t}. */
+    void approve(ApprovalToken t, int n) {
+      for (String id : List.of("alice", "bob").subList(0, n)) {
+        try {
+          quorum.receiveApproval(t, id, SignatureScheme.ED25519.sign(keys.get(id).getPrivate(), t.toBytes()));
+        } catch (GeneralSecurityException x) {
+          throw new IllegalStateException(x);
+        }
+      }
+    }
   }
 
   static void insertGrant(Database db, String grantId, String token) {
@@ -111,8 +144,7 @@ class ServerAccessControlTest {
     Database db = TestDatabases.fresh(TestDatabases.Kind.H2);
     InMemoryQuorumStore store = new InMemoryQuorumStore();
     store.setValue(Service.KEY_MANAGEMENT, value);
-    QuorumAuthorizer quorum = new QuorumAuthorizer(store, new AuditLog(store, new byte[32], Clock.systemUTC()), Clock.systemUTC(),
-        new SecureRandom(), QuorumWindows.CLOUDHSM);
+    QuorumAuthorizer quorum = authorizer(store);
     ServerAccessControl access = access(db, quorum);
     AccessRequest r = new AccessRequest(ROOT, action, KEY, POLICY, List.of(), Map.of(), List.of());
     if (allowed) {
@@ -133,29 +165,15 @@ class ServerAccessControlTest {
       "kms:ImportKeyMaterial, ImportKeyMaterial, KEY, 2, , true", "kms:ScheduleKeyDeletion, ScheduleKeyDeletion, KEY, 1, , false",
       "kms:ScheduleKeyDeletion, ScheduleKeyDeletion, OTHER, 2, , false", "kms:ScheduleKeyDeletion, PutKeyPolicy, KEY, 2, , false",
       "kms:ScheduleKeyDeletion, ScheduleKeyDeletion, KEY, 2, bm90IGEgdG9rZW4=, false"})
-  void anApprovalHeaderCarriesTheQuorum(String action, String approvedOperation, String approvedKey, int officers, String rawHeader,
+  void anApprovalHeaderCarriesTheQuorum(String action, String approvedOperation, String approvedKey, int approving, String rawHeader,
       boolean allowed) throws Exception {
     Database db = TestDatabases.fresh(TestDatabases.Kind.H2);
-    InMemoryQuorumStore store = new InMemoryQuorumStore();
-    Map<String, KeyPair> keys = new java.util.LinkedHashMap<>();
-    for (String id : List.of("alice", "bob")) {
-      KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-      keys.put(id, kp);
-      store.putOfficer(new Officer(id, kp.getPublic(), SignatureScheme.ED25519));
-    }
-    store.setValue(Service.KEY_MANAGEMENT, 2);
-    QuorumAuthorizer quorum = new QuorumAuthorizer(store, new AuditLog(store, new byte[32], Clock.systemUTC()), Clock.systemUTC(),
-        new SecureRandom(), QuorumWindows.CLOUDHSM);
+    TwoOfficers officers = TwoOfficers.create();
+    QuorumAuthorizer quorum = officers.quorum();
     ServerAccessControl access = access(db, quorum);
     String approvedArn = "KEY".equals(approvedKey) ? KEY : KEY.replace("key/1b1c", "key/2b1c");
     ApprovalToken t = quorum.requestToken(Action.of(Service.KEY_MANAGEMENT, approvedOperation, Map.of("key", approvedArn)), "admin");
-    keys.entrySet().stream().limit(officers).forEach(e -> {
-      try {
-        quorum.receiveApproval(t, e.getKey(), SignatureScheme.ED25519.sign(e.getValue().getPrivate(), t.toBytes()));
-      } catch (java.security.GeneralSecurityException x) {
-        throw new IllegalStateException(x);
-      }
-    });
+    officers.approve(t, approving);
     String header = rawHeader != null ? rawHeader : Base64.getEncoder().encodeToString(t.toText().getBytes(StandardCharsets.UTF_8));
     AccessRequest r = new AccessRequest(ROOT, action, KEY, POLICY, List.of(), Map.of(), List.of());
     // Without the header: refused whatever was approved.
@@ -189,27 +207,13 @@ class ServerAccessControlTest {
       "kms:ImportKeyMaterial,   material-sha256, 1111111111111111111111111111111111111111111111111111111111111111, 2222222222222222222222222222222222222222222222222222222222222222"})
   void anApprovalIsForTheCallsExactArguments(String action, String param, String approved, String asked) throws Exception {
     Database db = TestDatabases.fresh(TestDatabases.Kind.H2);
-    InMemoryQuorumStore store = new InMemoryQuorumStore();
-    Map<String, KeyPair> keys = new java.util.LinkedHashMap<>();
-    for (String id : List.of("alice", "bob")) {
-      KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-      keys.put(id, kp);
-      store.putOfficer(new Officer(id, kp.getPublic(), SignatureScheme.ED25519));
-    }
-    store.setValue(Service.KEY_MANAGEMENT, 2);
-    QuorumAuthorizer quorum = new QuorumAuthorizer(store, new AuditLog(store, new byte[32], Clock.systemUTC()), Clock.systemUTC(),
-        new SecureRandom(), QuorumWindows.CLOUDHSM);
+    TwoOfficers officers = TwoOfficers.create();
+    QuorumAuthorizer quorum = officers.quorum();
     ServerAccessControl access = access(db, quorum);
     String op = action.substring(4);
     java.util.function.Function<String, String> approvedHeader = value -> {
       ApprovalToken t = quorum.requestToken(Action.of(Service.KEY_MANAGEMENT, op, Map.of("key", KEY, param, value)), "admin-" + value);
-      keys.forEach((id, kp) -> {
-        try {
-          quorum.receiveApproval(t, id, SignatureScheme.ED25519.sign(kp.getPrivate(), t.toBytes()));
-        } catch (java.security.GeneralSecurityException x) {
-          throw new IllegalStateException(x);
-        }
-      });
+      officers.approve(t, 2);
       return Base64.getEncoder().encodeToString(t.toText().getBytes(StandardCharsets.UTF_8));
     };
     AccessRequest r = new AccessRequest(ROOT, action, KEY, POLICY, List.of(), Map.of(), List.of(), Map.of(param, asked));

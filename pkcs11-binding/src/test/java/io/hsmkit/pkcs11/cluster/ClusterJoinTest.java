@@ -7,13 +7,10 @@ import io.hsmkit.pkcs11.Session;
 import io.hsmkit.pkcs11.constants.CKA;
 import io.hsmkit.pkcs11.constants.CKO;
 import io.hsmkit.pkcs11.raw.Attribute;
-import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.security.KeyPairGenerator;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -201,19 +198,7 @@ class ClusterJoinTest {
       assertThat(a[9].asBool()).as("modifiable").isFalse();
       assertThat(a[10].asBool()).as("private: the SO can only make public objects").isFalse();
     }
-    ProcessBuilder pb = new ProcessBuilder("pkcs11-tool", "--module", fx.token.library(), "--token-label", fx.labels[0],
-        "--list-objects", "--type", "privkey");
-    pb.environment().put("SOFTHSM2_CONF", fx.token.conf());
-    pb.redirectErrorStream(true);
-    String out;
-    try {
-      Process p = pb.start();
-      out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-      assertThat(p.exitValue()).as(out).isZero();
-    } catch (IOException e) {
-      throw new AssertionError("pkcs11-tool is missing: run `bash softhsm-config/install.sh` (it installs opensc)", e);
-    }
+    String out = fx.pkcs11Tool(0, "--list-objects", "--type", "privkey");
     System.out.println("pkcs11-tool --list-objects --type privkey on member a:\n" + out);
     String block = out.substring(out.indexOf("label:      " + ClusterAdmin.IDENTITY_LABEL));
     int access = block.indexOf("Access:");

@@ -12,11 +12,9 @@ import io.hsmkit.pkcs11.constants.CKR;
 import io.hsmkit.pkcs11.raw.Attribute;
 import io.hsmkit.pkcs11.raw.Mechanism;
 import io.hsmkit.pkcs11.raw.MechanismParams;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,10 +40,6 @@ class ClusterReplicationTest {
   @AfterEach
   void clearFaults() {
     fx.shim.clear();
-  }
-
-  static boolean has(Member m, byte[] id) {
-    return m.pool.execute(s -> s.findObjects(2, Attribute.bytes(CKA.ID, id)).length > 0);
   }
 
   static long labelled(Member m, String label) {
@@ -95,20 +89,7 @@ class ClusterReplicationTest {
     try (Cluster c = Cluster.open(fx.config())) {
       c.generateSecretKey("rep-tool", 32);
     }
-    ProcessBuilder pb = new ProcessBuilder("pkcs11-tool", "--module", fx.token.library(), "--token-label", fx.labels[1],
-        "--login", "--pin", "env:CLUSTER_TEST_PIN", "--list-objects", "--type", "secrkey");
-    pb.environment().put("SOFTHSM2_CONF", fx.token.conf());
-    pb.environment().put("CLUSTER_TEST_PIN", new String(fx.token.userPin()));
-    pb.redirectErrorStream(true);
-    String out;
-    try {
-      Process p = pb.start();
-      out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-      assertThat(p.exitValue()).as(out).isZero();
-    } catch (IOException e) {
-      throw new AssertionError("pkcs11-tool is missing: run `bash softhsm-config/install.sh` (it installs opensc)", e);
-    }
+    String out = fx.pkcs11Tool(1, "--login", "--pin", "env:CLUSTER_TEST_PIN", "--list-objects", "--type", "secrkey");
     System.out.println("pkcs11-tool --list-objects on member b:\n" + out);
     String block = out.substring(out.indexOf("label:      rep-tool"));
     // up to the end of its Access line (the key may be the last object listed)
@@ -164,7 +145,7 @@ class ClusterReplicationTest {
     try (Cluster c = Cluster.open(fx.config())) {
       Member mc = c.member("c");
       ClusterKey old = c.generateSecretKey("down-old", 32);
-      assertThat(has(mc, old.id())).isTrue();
+      assertThat(ClusterFixture.has(mc, old.id())).isTrue();
       fx.shim.rules("absent");
       ClusterKey made = c.generateSecretKey("down-new", 32); // c is found gone while copying
       ClusterKey pair = c.generateEcKeyPair("down-pair", ClusterFixture.P256);
@@ -172,13 +153,13 @@ class ClusterReplicationTest {
       assertThat(mc.health()).isEqualTo(MemberHealth.DOWN);
       assertThat(c.lag(mc)).as("two keys made and one deleted while c was down").isEqualTo(3);
       assertThat(c.keyCount(mc)).isEqualTo(-1);
-      assertThat(has(c.member("a"), old.id())).isFalse();
-      assertThat(has(c.member("b"), made.id())).isTrue();
+      assertThat(ClusterFixture.has(c.member("a"), old.id())).isFalse();
+      assertThat(ClusterFixture.has(c.member("b"), made.id())).isTrue();
       fx.shim.clear();
       ClusterFixture.await("c back", Duration.ofSeconds(10), () -> mc.health() == MemberHealth.HEALTHY);
-      assertThat(has(mc, made.id())).as("the key made while c was down").isTrue();
-      assertThat(has(mc, pair.id())).as("the key pair made while c was down").isTrue();
-      assertThat(has(mc, old.id())).as("the key deleted while c was down").isFalse();
+      assertThat(ClusterFixture.has(mc, made.id())).as("the key made while c was down").isTrue();
+      assertThat(ClusterFixture.has(mc, pair.id())).as("the key pair made while c was down").isTrue();
+      assertThat(ClusterFixture.has(mc, old.id())).as("the key deleted while c was down").isFalse();
       assertThat(c.lag(mc)).isZero();
       assertThat(c.keyCount(mc)).isEqualTo(c.keyCount(c.member("a")));
       assertThat(mc.returns()).isEqualTo(1);

@@ -3,9 +3,7 @@ package io.hsmkit.pkcs11.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.hsmkit.pkcs11.constants.CKA;
 import io.hsmkit.pkcs11.constants.CKO;
-import io.hsmkit.pkcs11.raw.Attribute;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -39,10 +37,6 @@ class ClusterTombstoneTest {
     fx.shim.clear();
   }
 
-  static boolean has(Member m, byte[] id) {
-    return m.pool.execute(s -> s.findObjects(2, Attribute.bytes(CKA.ID, id)).length > 0);
-  }
-
   static Map<String, Tombstones.Stone> stones(Member m) {
     return m.pool.execute(Tombstones::read);
   }
@@ -59,18 +53,18 @@ class ClusterTombstoneTest {
     try (Cluster first = Cluster.open(fx.config())) {
       doomed = first.generateSecretKey("tomb-doomed", 32);
       ClusterKey pair = first.generateEcKeyPair("tomb-kept", ClusterFixture.P256);
-      assertThat(has(first.member("c"), doomed.id())).isTrue();
+      assertThat(ClusterFixture.has(first.member("c"), doomed.id())).isTrue();
       fx.shim.rules("absent");
       first.delete(doomed); // c is found gone while its tombstone is written
       assertThat(first.member("c").health()).isEqualTo(MemberHealth.DOWN);
       assertThat(first.pendingDeletions("c")).isEqualTo(1);
       for (String n : new String[] {"a", "b"}) {
         Member m = first.member(n);
-        assertThat(has(m, doomed.id())).as(n).isFalse();
+        assertThat(ClusterFixture.has(m, doomed.id())).as(n).isFalse();
         Map<String, Tombstones.Stone> st = stones(m);
         assertThat(st).as(n + "'s tombstones").containsOnlyKeys(doomed.idHex());
         assertThat(st.get(doomed.idHex()).deletedAtMillis()).isBetween(before, System.currentTimeMillis());
-        assertThat(has(m, pair.id())).isTrue();
+        assertThat(ClusterFixture.has(m, pair.id())).isTrue();
       }
       // a key made after the deletion has another CKA_ID (16 random bytes): no tombstone touches it
       later = first.generateSecretKey("tomb-later", 32);
@@ -84,8 +78,8 @@ class ClusterTombstoneTest {
       assertThat(second.lag(mc)).isEqualTo(1);
       fx.shim.clear();
       awaitHealthy(second, "c");
-      assertThat(has(mc, doomed.id())).as("the key deleted while c was down").isFalse();
-      assertThat(has(mc, later.id())).as("the key made after the deletion").isTrue();
+      assertThat(ClusterFixture.has(mc, doomed.id())).as("the key deleted while c was down").isFalse();
+      assertThat(ClusterFixture.has(mc, later.id())).as("the key made after the deletion").isTrue();
       for (Member m : second.members()) {
         assertThat(stones(m)).as(m.name() + ": every member agrees, the tombstone is gone").isEmpty();
         assertThat(second.pendingDeletions(m.name())).isZero();
@@ -109,7 +103,7 @@ class ClusterTombstoneTest {
     try (Cluster second = Cluster.open(fx.config())) {
       for (Member m : second.members()) {
         assertThat(m.health()).isEqualTo(MemberHealth.HEALTHY);
-        assertThat(has(m, doomed.id())).as(m.name()).isFalse();
+        assertThat(ClusterFixture.has(m, doomed.id())).as(m.name()).isFalse();
         assertThat(stones(m)).as(m.name()).isEmpty();
       }
     }
@@ -122,7 +116,7 @@ class ClusterTombstoneTest {
       ClusterKey k = c.generateEcKeyPair("tomb-all", ClusterFixture.P256);
       c.delete(k);
       for (Member m : c.members()) {
-        assertThat(has(m, k.id())).as(m.name()).isFalse();
+        assertThat(ClusterFixture.has(m, k.id())).as(m.name()).isFalse();
         assertThat(stones(m)).as(m.name()).isEmpty();
       }
     }

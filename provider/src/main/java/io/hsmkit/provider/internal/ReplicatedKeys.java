@@ -127,23 +127,39 @@ public final class ReplicatedKeys {
           throw TokenContext.clusterFailure(what, e);
         }
       } catch (KeyMissingException e) {
-        InvalidKeyException ike = new InvalidKeyException(what + ": a key it needs is on no healthy member of the cluster");
-        ike.initCause(e);
-        throw ike;
+        throw missing(what, "a key it needs", e);
       } catch (Pkcs11Exception e) {
-        if (e.is(CKR.GENERAL_ERROR)) {
-          // SoftHSM2's answer to a wrapped key that fails its integrity check (a member that
-          // answered the cluster's probe: the token's answer to this input)
-          InvalidKeyException ike = new InvalidKeyException(what + ": the token refused the key (" + e.ckrName() + ")");
-          ike.initCause(e);
-          throw ike;
-        }
-        if (Errors.kind(e) == Errors.Kind.PROVIDER) {
-          throw Errors.provider(what, e);
-        }
-        throw Errors.invalidKey(what, e);
+        throw refused(what, e);
       }
     }
+  }
+
+  /**
+   * A key of a cluster operation that is on no healthy member, as the InvalidKeyException a JCA
+   * caller expects; {@code which} names the key ("the key", "a key it needs").
+   */
+  public static InvalidKeyException missing(String what, String which, KeyMissingException e) {
+    InvalidKeyException ike = new InvalidKeyException(what + ": " + which + " is on no healthy member of the cluster");
+    ike.initCause(e);
+    return ike;
+  }
+
+  /**
+   * The token's error for a cluster operation on keys, as JCA sees it: an InvalidKeyException
+   * returned (to throw), or a ProviderException thrown for a device error.
+   */
+  public static InvalidKeyException refused(String what, Pkcs11Exception e) {
+    if (e.is(CKR.GENERAL_ERROR)) {
+      // SoftHSM2's answer to a wrapped key that fails its integrity check (a member that
+      // answered the cluster's probe: the token's answer to this input)
+      InvalidKeyException ike = new InvalidKeyException(what + ": the token refused the key (" + e.ckrName() + ")");
+      ike.initCause(e);
+      return ike;
+    }
+    if (Errors.kind(e) == Errors.Kind.PROVIDER) {
+      throw Errors.provider(what, e);
+    }
+    return Errors.invalidKey(what, e);
   }
 
   private static int healthy(Cluster c) {

@@ -55,14 +55,7 @@ public final class KeyImport {
     t.add(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY));
     t.add(Attribute.ulong(CKA.KEY_TYPE, ckk));
     t.add(Attribute.secret(CKA.VALUE, value));
-    boolean aes = ckk == CKK.AES;
-    t.add(Attribute.bool(CKA.ENCRYPT, aes));
-    t.add(Attribute.bool(CKA.DECRYPT, aes));
-    t.add(Attribute.bool(CKA.WRAP, aes));
-    t.add(Attribute.bool(CKA.UNWRAP, aes));
-    t.add(Attribute.bool(CKA.SIGN, true));
-    t.add(Attribute.bool(CKA.VERIFY, true));
-    t.add(Attribute.bool(CKA.DERIVE, !aes));
+    KeyTemplates.secretUsage(t, ckk);
     if (token.isCluster()) {
       // A session key on one member would be useless over a cluster: replicated instead (see ReplicatedKeys).
       return (HsmSecretKey) ReplicatedKeys.create(token, "import of a secret key", "import", CKO.SECRET_KEY, t, value.length * 8,

@@ -1,6 +1,7 @@
 package io.hsmkit.provider.keys;
 
 import io.hsmkit.pkcs11.constants.CKA;
+import io.hsmkit.pkcs11.constants.CKK;
 import io.hsmkit.provider.HsmKitConfig;
 import io.hsmkit.provider.internal.TokenContext;
 import io.hsmkit.pkcs11.raw.Attribute;
@@ -77,6 +78,23 @@ public final class KeyTemplates {
       l.add(Attribute.string(CKA.LABEL, p.label()));
     }
     return l;
+  }
+
+  /**
+   * Appends the usage of a secret key that is imported or derived as {@code ckk}: an AES key
+   * encrypts, decrypts, wraps and unwraps; any secret signs and verifies (HMAC); a non-AES secret
+   * derives (a generic secret is often a premaster or KDF input).
+   */
+  public static List<Attribute> secretUsage(List<Attribute> t, long ckk) {
+    boolean aes = ckk == CKK.AES;
+    t.add(Attribute.bool(CKA.ENCRYPT, aes));
+    t.add(Attribute.bool(CKA.DECRYPT, aes));
+    t.add(Attribute.bool(CKA.WRAP, aes));
+    t.add(Attribute.bool(CKA.UNWRAP, aes));
+    t.add(Attribute.bool(CKA.SIGN, true));
+    t.add(Attribute.bool(CKA.VERIFY, true));
+    t.add(Attribute.bool(CKA.DERIVE, !aes));
+    return t;
   }
 
   /** CKA_TOKEN, CKA_PRIVATE false, CKA_ID and CKA_LABEL for a public key. */

@@ -215,19 +215,9 @@ final class CipherSupport {
     } catch (ClusterException e) {
       throw TokenContext.clusterFailure(what, e);
     } catch (KeyMissingException e) {
-      InvalidKeyException ike = new InvalidKeyException(what + ": the key is on no healthy member of the cluster");
-      ike.initCause(e);
-      throw ike;
+      throw ReplicatedKeys.missing(what, "the key", e);
     } catch (Pkcs11Exception e) {
-      if (e.is(CKR.GENERAL_ERROR)) {
-        InvalidKeyException ike = new InvalidKeyException(what + ": the token refused the key (" + e.ckrName() + ")");
-        ike.initCause(e);
-        throw ike;
-      }
-      if (Errors.kind(e) == Errors.Kind.PROVIDER) {
-        throw Errors.provider(what, e);
-      }
-      throw Errors.invalidKey(what, e);
+      throw ReplicatedKeys.refused(what, e);
     }
   }
 

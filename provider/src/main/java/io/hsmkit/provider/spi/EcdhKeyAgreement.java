@@ -272,18 +272,7 @@ public final class EcdhKeyAgreement extends KeyAgreementSpi {
       return onCluster(pt, ckk, len, name);
     }
     KeyTemplates.Policy p = KeyTemplates.defaults(token).withToken(false);
-    List<Attribute> t = KeyTemplates.secretOrPrivate(p);
-    t.add(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY));
-    t.add(Attribute.ulong(CKA.KEY_TYPE, ckk));
-    t.add(Attribute.ulong(CKA.VALUE_LEN, len));
-    boolean aes = ckk == CKK.AES;
-    t.add(Attribute.bool(CKA.ENCRYPT, aes));
-    t.add(Attribute.bool(CKA.DECRYPT, aes));
-    t.add(Attribute.bool(CKA.WRAP, aes));
-    t.add(Attribute.bool(CKA.UNWRAP, aes));
-    t.add(Attribute.bool(CKA.SIGN, true));
-    t.add(Attribute.bool(CKA.VERIFY, true));
-    t.add(Attribute.bool(CKA.DERIVE, !aes));
+    List<Attribute> t = derived(KeyTemplates.secretOrPrivate(p), ckk, len);
     Attribute[] template = t.toArray(new Attribute[0]);
     try {
       long h = token.executeForObjects(s -> derive(s, pt, template));
@@ -304,23 +293,20 @@ public final class EcdhKeyAgreement extends KeyAgreementSpi {
    * the cluster wrapping key, returned once on minReplicas members (see {@link ReplicatedKeys}).
    */
   private SecretKey onCluster(byte[] pt, long ckk, int len, String name) throws InvalidKeyException {
-    boolean aes = ckk == CKK.AES;
-    List<Attribute> t = new java.util.ArrayList<>();
-    t.add(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY));
-    t.add(Attribute.ulong(CKA.KEY_TYPE, ckk));
-    t.add(Attribute.ulong(CKA.VALUE_LEN, len));
-    t.add(Attribute.bool(CKA.ENCRYPT, aes));
-    t.add(Attribute.bool(CKA.DECRYPT, aes));
-    t.add(Attribute.bool(CKA.WRAP, aes));
-    t.add(Attribute.bool(CKA.UNWRAP, aes));
-    t.add(Attribute.bool(CKA.SIGN, true));
-    t.add(Attribute.bool(CKA.VERIFY, true));
-    t.add(Attribute.bool(CKA.DERIVE, !aes));
+    List<Attribute> t = derived(new java.util.ArrayList<>(), ckk, len);
     Mechanism m = mechanism(pt);
     byte[] ours = privateKey.id();
     HsmSecretKey k = (HsmSecretKey) ReplicatedKeys.create(token, "ECDH to a " + name + " key", "ecdh", CKO.SECRET_KEY, t, len * 8,
         (s, keys, template) -> s.deriveKey(m, keys.handle(CKO.PRIVATE_KEY, ours), template));
     return k;
+  }
+
+  /** Appends CKA_CLASS, CKA_KEY_TYPE, CKA_VALUE_LEN and the usage of a derived secret of {@code len} bytes. */
+  private static List<Attribute> derived(List<Attribute> t, long ckk, int len) {
+    t.add(Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY));
+    t.add(Attribute.ulong(CKA.KEY_TYPE, ckk));
+    t.add(Attribute.ulong(CKA.VALUE_LEN, len));
+    return KeyTemplates.secretUsage(t, ckk);
   }
 
   private static Mechanism mechanism(byte[] point) {

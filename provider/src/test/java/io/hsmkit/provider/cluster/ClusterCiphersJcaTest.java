@@ -3,10 +3,8 @@ package io.hsmkit.provider.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.hsmkit.pkcs11.cluster.Cluster;
 import io.hsmkit.pkcs11.cluster.Member;
 import io.hsmkit.pkcs11.cluster.MemberHealth;
-import io.hsmkit.provider.HsmKitProvider;
 import io.hsmkit.provider.keys.HsmKey;
 import io.hsmkit.provider.keys.HsmSecretKey;
 import io.hsmkit.provider.testing.ClusterProviderFixture;
@@ -19,7 +17,6 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.ProviderException;
-import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
@@ -31,8 +28,6 @@ import javax.crypto.SecretKey;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -42,46 +37,10 @@ import org.junit.jupiter.api.Test;
  * same key value (imported through HsmKit's SecretKeyFactory as a replicated key), multi-part
  * operations run on while c fails, and what replication forbids fails with the token's own error.
  */
-class ClusterCiphersJcaTest {
-  static ClusterProviderFixture fx;
-  static HsmKitProvider p;
-  static Cluster cluster;
-  static final SecureRandom RND = new SecureRandom();
-
+class ClusterCiphersJcaTest extends ClusterJcaTestSupport {
   @BeforeAll
   static void open() {
-    fx = ClusterProviderFixture.create("cluster-jca-ciphers");
-    p = fx.provider();
-    cluster = p.tokenContext().cluster();
-  }
-
-  @AfterAll
-  static void close() {
-    if (p != null) {
-      p.tokenContext().close();
-    }
-    fx.close();
-  }
-
-  @AfterEach
-  void allBack() throws InterruptedException {
-    fx.shim.clear();
-    ClusterProviderFixture.await("every member healthy", Duration.ofSeconds(15),
-        () -> cluster.members().stream().allMatch(m -> m.health() == MemberHealth.HEALTHY));
-  }
-
-  static int[] counts(HsmKey k) {
-    int[] n = new int[3];
-    for (int i = 0; i < 3; i++) {
-      n[i] = fx.objectsWithId(i, k.id());
-    }
-    return n;
-  }
-
-  static byte[] random(int n) {
-    byte[] b = new byte[n];
-    RND.nextBytes(b);
-    return b;
+    openCluster("cluster-jca-ciphers");
   }
 
   /** The value imported as a replicated AES key of the cluster. */

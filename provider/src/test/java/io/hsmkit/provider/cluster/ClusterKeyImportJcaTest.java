@@ -15,7 +15,6 @@ import io.hsmkit.pkcs11.constants.CKO;
 import io.hsmkit.pkcs11.raw.Attribute;
 import io.hsmkit.pkcs11.raw.Mechanism;
 import io.hsmkit.provider.ClusterOperationException;
-import io.hsmkit.provider.HsmKitProvider;
 import io.hsmkit.provider.internal.Curves;
 import io.hsmkit.provider.keys.HsmEdPrivateKey;
 import io.hsmkit.provider.keys.HsmKey;
@@ -30,7 +29,6 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.ProviderException;
 import java.security.PublicKey;
-import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.InvalidKeySpecException;
@@ -46,8 +44,6 @@ import javax.crypto.SecretKey;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -57,46 +53,10 @@ import org.junit.jupiter.api.Test;
  * with the JDK under the same key; ECDH as bytes and as a replicated key; Ed25519 signing with a
  * pair made through the binding's Cluster API. c, behind the fault shim, fails in each group.
  */
-class ClusterKeyImportJcaTest {
-  static ClusterProviderFixture fx;
-  static HsmKitProvider p;
-  static Cluster cluster;
-  static final SecureRandom RND = new SecureRandom();
-
+class ClusterKeyImportJcaTest extends ClusterJcaTestSupport {
   @BeforeAll
   static void open() {
-    fx = ClusterProviderFixture.create("cluster-jca-import");
-    p = fx.provider();
-    cluster = p.tokenContext().cluster();
-  }
-
-  @AfterAll
-  static void close() {
-    if (p != null) {
-      p.tokenContext().close();
-    }
-    fx.close();
-  }
-
-  @AfterEach
-  void allBack() throws InterruptedException {
-    fx.shim.clear();
-    ClusterProviderFixture.await("every member healthy", Duration.ofSeconds(15),
-        () -> cluster.members().stream().allMatch(m -> m.health() == MemberHealth.HEALTHY));
-  }
-
-  static int[] counts(HsmKey k) {
-    int[] n = new int[3];
-    for (int i = 0; i < 3; i++) {
-      n[i] = fx.objectsWithId(i, k.id());
-    }
-    return n;
-  }
-
-  static byte[] random(int n) {
-    byte[] b = new byte[n];
-    RND.nextBytes(b);
-    return b;
+    openCluster("cluster-jca-import");
   }
 
   static KeyPair softEc() throws GeneralSecurityException {

@@ -3,10 +3,8 @@ package io.hsmkit.provider.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.hsmkit.pkcs11.cluster.Cluster;
 import io.hsmkit.pkcs11.cluster.Member;
 import io.hsmkit.pkcs11.cluster.MemberHealth;
-import io.hsmkit.provider.HsmKitProvider;
 import io.hsmkit.provider.keys.HsmKey;
 import io.hsmkit.provider.testing.ClusterProviderFixture;
 import java.io.ByteArrayOutputStream;
@@ -16,7 +14,6 @@ import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.KeyStoreException;
 import java.security.ProviderException;
-import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
@@ -29,8 +26,6 @@ import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import javax.security.auth.login.LoginException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -39,32 +34,10 @@ import org.junit.jupiter.api.Test;
  * replicated, listed, read and deleted through the provider's KeyStore on every member (also one
  * that was down), and what a cluster does not do, refused with a typed error.
  */
-class ClusterKeysJcaTest {
-  static ClusterProviderFixture fx;
-  static HsmKitProvider p;
-  static Cluster cluster;
-  static final SecureRandom RND = new SecureRandom();
-
+class ClusterKeysJcaTest extends ClusterJcaTestSupport {
   @BeforeAll
   static void open() {
-    fx = ClusterProviderFixture.create("cluster-jca-keys");
-    p = fx.provider();
-    cluster = p.tokenContext().cluster();
-  }
-
-  @AfterAll
-  static void close() {
-    if (p != null) {
-      p.tokenContext().close();
-    }
-    fx.close();
-  }
-
-  @AfterEach
-  void allBack() throws InterruptedException {
-    fx.shim.clear();
-    ClusterProviderFixture.await("every member healthy", Duration.ofSeconds(15),
-        () -> cluster.members().stream().allMatch(m -> m.health() == MemberHealth.HEALTHY));
+    openCluster("cluster-jca-keys");
   }
 
   static SecretKey aes() throws GeneralSecurityException {
@@ -83,14 +56,6 @@ class ClusterKeysJcaTest {
     KeyStore ks = KeyStore.getInstance("HsmKit", p);
     ks.load(null, null);
     return ks;
-  }
-
-  static int[] counts(HsmKey k) {
-    int[] n = new int[3];
-    for (int i = 0; i < 3; i++) {
-      n[i] = fx.objectsWithId(i, k.id());
-    }
-    return n;
   }
 
   static byte[] gcm(int mode, SecretKey k, byte[] iv, byte[] in) throws GeneralSecurityException {

@@ -3,10 +3,8 @@ package io.hsmkit.provider.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.hsmkit.pkcs11.cluster.Cluster;
 import io.hsmkit.pkcs11.cluster.Member;
 import io.hsmkit.pkcs11.cluster.MemberHealth;
-import io.hsmkit.provider.HsmKitProvider;
 import io.hsmkit.provider.keys.HsmKey;
 import io.hsmkit.provider.testing.ClusterProviderFixture;
 import java.math.BigInteger;
@@ -36,8 +34,6 @@ import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -48,40 +44,10 @@ import org.junit.jupiter.api.Test;
  * made replicated through JCA, RSA-OAEP decryption and RSA signatures over the cluster, SecureRandom,
  * and certificate chains stored beside a cluster key on every member (for the TLS endpoint).
  */
-class ClusterKmsFeaturesJcaTest {
-  static ClusterProviderFixture fx;
-  static HsmKitProvider p;
-  static Cluster cluster;
-  static final SecureRandom RND = new SecureRandom();
-
+class ClusterKmsFeaturesJcaTest extends ClusterJcaTestSupport {
   @BeforeAll
   static void open() {
-    fx = ClusterProviderFixture.create("cluster-jca-kms");
-    p = fx.provider();
-    cluster = p.tokenContext().cluster();
-  }
-
-  @AfterAll
-  static void close() {
-    if (p != null) {
-      p.tokenContext().close();
-    }
-    fx.close();
-  }
-
-  @AfterEach
-  void allBack() throws InterruptedException {
-    fx.shim.clear();
-    ClusterProviderFixture.await("every member healthy", Duration.ofSeconds(15),
-        () -> cluster.members().stream().allMatch(m -> m.health() == MemberHealth.HEALTHY));
-  }
-
-  static int[] counts(HsmKey k) {
-    int[] n = new int[3];
-    for (int i = 0; i < 3; i++) {
-      n[i] = fx.objectsWithId(i, k.id());
-    }
-    return n;
+    openCluster("cluster-jca-kms");
   }
 
   @ParameterizedTest

@@ -3,6 +3,7 @@ package io.hsmkit.kms.backing.cluster;
 import io.hsmkit.kms.KmsError;
 import io.hsmkit.kms.KmsException;
 import io.hsmkit.kms.backing.HsmKeyBacking;
+import io.hsmkit.kms.backing.TokenLabels;
 import io.hsmkit.pkcs11.Pkcs11Exception;
 import io.hsmkit.pkcs11.cluster.Cluster;
 import io.hsmkit.pkcs11.cluster.ClusterException;
@@ -24,7 +25,6 @@ import java.security.InvalidKeyException;
 import java.security.Key;
 import java.security.Provider;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -342,16 +342,7 @@ public final class ClusterKeyBacking implements HsmKeyBacking {
   @Override
   public Set<String> labels(String prefix) {
     try {
-      return token.execute(s -> {
-        Set<String> out = new LinkedHashSet<>();
-        for (long h : s.findObjects(Attribute.bool(CKA.TOKEN, true))) {
-          Attribute a = s.getAttribute(h, CKA.LABEL);
-          if (a.present() && a.asString().startsWith(prefix)) {
-            out.add(a.asString());
-          }
-        }
-        return out;
-      });
+      return TokenLabels.startingWith(token, prefix);
     } catch (ClusterOperationException e) {
       throw unavailable("listing labels", e);
     } catch (Pkcs11Exception e) {

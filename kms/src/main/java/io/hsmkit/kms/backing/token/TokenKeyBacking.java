@@ -3,6 +3,7 @@ package io.hsmkit.kms.backing.token;
 import io.hsmkit.kms.KmsError;
 import io.hsmkit.kms.KmsException;
 import io.hsmkit.kms.backing.HsmKeyBacking;
+import io.hsmkit.kms.backing.TokenLabels;
 import io.hsmkit.pkcs11.Pkcs11Exception;
 import io.hsmkit.pkcs11.constants.CKA;
 import io.hsmkit.pkcs11.constants.CKK;
@@ -21,7 +22,6 @@ import java.security.Key;
 import java.security.Provider;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -348,16 +348,7 @@ public final class TokenKeyBacking implements HsmKeyBacking {
   /** The labels of every token object whose label starts with {@code prefix} (for reconciliation). */
   public Set<String> labels(String prefix) {
     try {
-      return token.execute(s -> {
-        Set<String> out = new LinkedHashSet<>();
-        for (long h : s.findObjects(Attribute.bool(CKA.TOKEN, true))) {
-          Attribute a = s.getAttribute(h, CKA.LABEL);
-          if (a.present() && a.asString().startsWith(prefix)) {
-            out.add(a.asString());
-          }
-        }
-        return out;
-      });
+      return TokenLabels.startingWith(token, prefix);
     } catch (Pkcs11Exception e) {
       throw tokenError("listing labels", e);
     }
