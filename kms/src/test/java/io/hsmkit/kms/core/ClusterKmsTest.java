@@ -354,6 +354,16 @@ class ClusterKmsTest {
     for (int i = 0; i < 5; i++) {
       assertThat(kms.decrypt(caller, new DecryptRequest(blob, Map.of("a", "b"), null, null, null)).plaintext()).isEqualTo("imported".getBytes());
     }
+
+    // the import wrapping pair is replicated, and purged from every member a day after its token expires
+    var wrapping = backing.labels(m.arn() + "/import/");
+    assertThat(wrapping).hasSize(1);
+    String wl = wrapping.iterator().next();
+    assertThat(counts(wl)).as("public and private half on every member").containsExactly(2, 2, 2);
+    clock.advance(Duration.ofHours(49));
+    kms.purgeExpired();
+    assertThat(counts(wl)).containsExactly(0, 0, 0);
+    assertThat(counts(label)).as("the imported key stays").containsExactly(1, 1, 1);
   }
 
   @Test
