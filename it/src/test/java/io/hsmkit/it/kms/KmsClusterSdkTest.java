@@ -25,15 +25,15 @@ import software.amazon.awssdk.services.kms.model.DataKeySpec;
 import software.amazon.awssdk.services.kms.model.InvalidCiphertextException;
 import software.amazon.awssdk.services.kms.model.KeySpec;
 import software.amazon.awssdk.services.kms.model.KeyUsageType;
+import software.amazon.awssdk.services.kms.model.KmsInvalidStateException;
 import software.amazon.awssdk.services.kms.model.MacAlgorithmSpec;
 import software.amazon.awssdk.services.kms.model.SigningAlgorithmSpec;
-import software.amazon.awssdk.services.kms.model.UnsupportedOperationException;
 
 /**
  * The real AWS SDK for Java v2 against a KmsServer whose default store is a cluster of three
  * SoftHSM2 tokens ({@code cluster = FILE} in its HsmKit configuration), over HTTPS with a TLS key
  * that is itself a cluster key: symmetric, ECC and HMAC keys, the encryption context, and BYOK
- * refused.
+ * import (replicated to every member, deleted, imported again).
  */
 class KmsClusterSdkTest {
   static TestToken token;
@@ -138,9 +138,30 @@ class KmsClusterSdkTest {
   }
 
   @Test
-  void importIsRefusedOverACluster() {
+  void importedMaterialIsOnEveryMemberAndDecryptsAfterReimport() throws Exception {
     String id = kms.createKey(b -> b.origin("EXTERNAL")).keyMetadata().keyId();
-    assertThatThrownBy(() -> kms.getParametersForImport(b -> b.keyId(id).wrappingAlgorithm("RSAES_OAEP_SHA_1").wrappingKeySpec("RSA_2048")))
-        .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("cluster");
+    var p = kms.getParametersForImport(b -> b.keyId(id).wrappingAlgorithm("RSAES_OAEP_SHA_1").wrappingKeySpec("RSA_2048"));
+    byte[] material = new byte[32];
+    new java.security.SecureRandom().nextBytes(material);
+    java.security.PublicKey pub = java.security.KeyFactory.getInstance("RSA")
+        .generatePublic(new java.security.spec.X509EncodedKeySpec(p.publicKey().asByteArray()));
+    javax.crypto.Cipher oaep = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPPadding");
+    oaep.init(javax.crypto.Cipher.ENCRYPT_MODE, pub, new javax.crypto.spec.OAEPParameterSpec("SHA-1", "MGF1",
+        java.security.spec.MGF1ParameterSpec.SHA1, javax.crypto.spec.PSource.PSpecified.DEFAULT));
+    byte[] wrapped = oaep.doFinal(material);
+    // bytes that do not unwrap: refused, the key stays pending
+    assertThatThrownBy(() -> kms.importKeyMaterial(b -> b.keyId(id).importToken(p.importToken()).encryptedKeyMaterial(SdkBytes.fromByteArray(new byte[256]))
+        .expirationModel("KEY_MATERIAL_DOES_NOT_EXPIRE"))).isInstanceOf(InvalidCiphertextException.class);
+    kms.importKeyMaterial(b -> b.keyId(id).importToken(p.importToken()).encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+        .expirationModel("KEY_MATERIAL_DOES_NOT_EXPIRE"));
+    byte[] ct = kms.encrypt(b -> b.keyId(id).plaintext(SdkBytes.fromUtf8String("imported"))).ciphertextBlob().asByteArray();
+    var status = server.provider().tokenContext().cluster().status();
+    int keys = status.get(0).keys();
+    assertThat(status).as("the imported key is on every member").allMatch(s -> s.keys() == keys && s.lag() == 0);
+    kms.deleteImportedKeyMaterial(b -> b.keyId(id));
+    assertThatThrownBy(() -> kms.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(ct)))).isInstanceOf(KmsInvalidStateException.class);
+    kms.importKeyMaterial(b -> b.keyId(id).importToken(p.importToken()).encryptedKeyMaterial(SdkBytes.fromByteArray(wrapped))
+        .expirationModel("KEY_MATERIAL_DOES_NOT_EXPIRE"));
+    assertThat(kms.decrypt(b -> b.ciphertextBlob(SdkBytes.fromByteArray(ct))).plaintext().asUtf8String()).isEqualTo("imported");
   }
 }

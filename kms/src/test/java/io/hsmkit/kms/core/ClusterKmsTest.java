@@ -9,12 +9,16 @@ import io.hsmkit.kms.KmsError;
 import io.hsmkit.kms.KmsService;
 import io.hsmkit.kms.access.AccessControl;
 import io.hsmkit.kms.api.DecryptRequest;
+import io.hsmkit.kms.api.DeleteImportedKeyMaterialRequest;
+import io.hsmkit.kms.api.DescribeKeyRequest;
 import io.hsmkit.kms.api.EncryptRequest;
 import io.hsmkit.kms.api.GenerateDataKeyRequest;
 import io.hsmkit.kms.api.GenerateDataKeyResponse;
 import io.hsmkit.kms.api.GenerateMacRequest;
 import io.hsmkit.kms.api.GenerateRandomRequest;
 import io.hsmkit.kms.api.GetParametersForImportRequest;
+import io.hsmkit.kms.api.GetParametersForImportResponse;
+import io.hsmkit.kms.api.ImportKeyMaterialRequest;
 import io.hsmkit.kms.api.KeyMetadata;
 import io.hsmkit.kms.api.ScheduleKeyDeletionRequest;
 import io.hsmkit.kms.api.SignRequest;
@@ -22,6 +26,7 @@ import io.hsmkit.kms.api.VerifyMacRequest;
 import io.hsmkit.kms.api.VerifyRequest;
 import io.hsmkit.kms.backing.cluster.ClusterKeyBacking;
 import io.hsmkit.kms.backing.token.DefaultKeyBackings;
+import io.hsmkit.kms.blob.CiphertextBlob;
 import io.hsmkit.kms.store.Database;
 import io.hsmkit.kms.testing.TestDatabases;
 import io.hsmkit.pkcs11.Pkcs11Exception;
@@ -52,6 +57,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,7 +69,8 @@ import org.junit.jupiter.api.Test;
  * The KMS service over a cluster of three SoftHSM2 tokens (a and b through libsofthsm2.so, c
  * through the fault shim), through {@link ClusterKeyBacking}: every key spec is made replicated
  * with the service's label; the service's crypto keeps working while c fails mid-run; a key made
- * while c is down reaches c when it returns, and a purged key is gone from every member.
+ * while c is down reaches c when it returns, and a purged key is gone from every member; imported
+ * key material (BYOK) is replicated, decrypts while c fails, and is deleted from every member.
  */
 class ClusterKmsTest {
   static ClusterTokens tokens;
@@ -280,10 +289,81 @@ class ClusterKmsTest {
   }
 
   @Test
-  void importIsRefusedOverACluster() {
+  void importedMaterialIsReplicatedSurvivesAFailingMemberAndIsDeletedEverywhere() throws Exception {
     KeyMetadata m = kms.createKey(caller, new io.hsmkit.kms.api.CreateKeyRequest(null, "external", null, null, null, "EXTERNAL", null, null, null, null))
         .keyMetadata();
-    fails(KmsError.UNSUPPORTED_OPERATION, () -> kms.getParametersForImport(caller, new GetParametersForImportRequest(m.keyId(), "RSAES_OAEP_SHA_1", "RSA_2048")));
+    String label = label(m);
+    String staging = m.arn() + "/importing";
+    GetParametersForImportResponse p = kms.getParametersForImport(caller, new GetParametersForImportRequest(m.keyId(), "RSAES_OAEP_SHA_1", "RSA_2048"));
+    byte[] material = new byte[32];
+    new java.security.SecureRandom().nextBytes(material);
+
+    // refused material leaves nothing on any member and the key pending
+    record Bad(String what, byte[] wrapped) {}
+    for (Bad b : List.of(new Bad("a 128-bit key", RotationAndImportTest.wrap(p, new byte[16])), new Bad("bytes that do not unwrap", new byte[256]))) {
+      fails(KmsError.INVALID_CIPHERTEXT, () -> kms.importKeyMaterial(caller, new ImportKeyMaterialRequest(m.keyId(), p.importToken(), b.wrapped(), null, null)));
+      assertThat(counts(staging)).as(b.what()).containsExactly(0, 0, 0);
+      assertThat(counts(label)).as(b.what()).containsExactly(0, 0, 0);
+    }
+    fails(KmsError.INVALID_IMPORT_TOKEN, () -> kms.importKeyMaterial(caller, new ImportKeyMaterialRequest(m.keyId(), "nope".getBytes(), RotationAndImportTest.wrap(p, material), null, null)));
+    assertThat(kms.describeKey(caller, new DescribeKeyRequest(m.keyId(), null)).keyMetadata().keyState()).isEqualTo("PendingImport");
+
+    kms.importKeyMaterial(caller, new ImportKeyMaterialRequest(m.keyId(), p.importToken(), RotationAndImportTest.wrap(p, material), null, null));
+    assertThat(kms.describeKey(caller, new DescribeKeyRequest(m.keyId(), null)).keyMetadata().keyState()).isEqualTo("Enabled");
+    assertThat(counts(label)).as("on every member").containsExactly(1, 1, 1);
+    assertThat(counts(staging)).as("the staging key is gone everywhere").containsExactly(0, 0, 0);
+    var key = (io.hsmkit.provider.keys.HsmKey) backing.find(label);
+    assertThat(key.isSensitive()).isTrue();
+
+    // the imported material is the key: a blob opens with it in software
+    byte[] blob = kms.encrypt(caller, new EncryptRequest(m.keyId(), "imported".getBytes(), Map.of("a", "b"), null, null)).ciphertextBlob();
+    CiphertextBlob cb = CiphertextBlob.parse(blob);
+    Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+    gcm.init(Cipher.DECRYPT_MODE, new SecretKeySpec(material, "AES"), new GCMParameterSpec(128, cb.iv()));
+    gcm.updateAAD(CiphertextBlob.aad(cb.keyId(), cb.keyVersion(), Map.of("a", "b")));
+    assertThat(gcm.doFinal(cb.ciphertextAndTag())).isEqualTo("imported".getBytes());
+
+    // c fails every call: decryption moves to a or b
+    tokens.shim.rules("*:rv=CKR_DEVICE_ERROR");
+    for (int i = 0; i < 6; i++) {
+      assertThat(kms.decrypt(caller, new DecryptRequest(blob, Map.of("a", "b"), null, null, null)).plaintext()).isEqualTo("imported".getBytes());
+    }
+    tokens.shim.clear();
+    ClusterTokens.await("c back", Duration.ofSeconds(15), () -> cluster.member("c").health() == MemberHealth.HEALTHY);
+
+    kms.deleteImportedKeyMaterial(caller, new DeleteImportedKeyMaterialRequest(m.keyId()));
+    assertThat(counts(label)).as("deleted from every member").containsExactly(0, 0, 0);
+    assertThat(backing.find(label)).isNull();
+    fails(KmsError.KMS_INVALID_STATE, () -> kms.decrypt(caller, new DecryptRequest(blob, Map.of("a", "b"), null, null, null)));
+    byte[] different = material.clone();
+    different[0] ^= 1;
+    fails(KmsError.INCORRECT_KEY_MATERIAL, () -> kms.importKeyMaterial(caller, new ImportKeyMaterialRequest(m.keyId(), p.importToken(),
+        RotationAndImportTest.wrap(p, different), null, null)));
+    assertThat(counts(label)).containsExactly(0, 0, 0);
+
+    // re-import of the same material while c is gone: on a and b before the call answers, on c once it returns
+    tokens.shim.rules("absent");
+    kms.importKeyMaterial(caller, new ImportKeyMaterialRequest(m.keyId(), p.importToken(), RotationAndImportTest.wrap(p, material), null, null));
+    int[] n = counts(label);
+    assertThat(n[0] + n[1] + n[2]).as("on minReplicas members").isGreaterThanOrEqualTo(2);
+    assertThat(kms.decrypt(caller, new DecryptRequest(blob, Map.of("a", "b"), null, null, null)).plaintext()).isEqualTo("imported".getBytes());
+    tokens.shim.clear();
+    ClusterTokens.await("c back", Duration.ofSeconds(15), () -> cluster.member("c").health() == MemberHealth.HEALTHY);
+    assertThat(counts(label)).as("copied to c on its return").containsExactly(1, 1, 1);
+    assertThat(counts(staging)).containsExactly(0, 0, 0);
+    for (int i = 0; i < 5; i++) {
+      assertThat(kms.decrypt(caller, new DecryptRequest(blob, Map.of("a", "b"), null, null, null)).plaintext()).isEqualTo("imported".getBytes());
+    }
+
+    // the import wrapping pair is replicated, and purged from every member a day after its token expires
+    var wrapping = backing.labels(m.arn() + "/import/");
+    assertThat(wrapping).hasSize(1);
+    String wl = wrapping.iterator().next();
+    assertThat(counts(wl)).as("public and private half on every member").containsExactly(2, 2, 2);
+    clock.advance(Duration.ofHours(49));
+    kms.purgeExpired();
+    assertThat(counts(wl)).containsExactly(0, 0, 0);
+    assertThat(counts(label)).as("the imported key stays").containsExactly(1, 1, 1);
   }
 
   @Test

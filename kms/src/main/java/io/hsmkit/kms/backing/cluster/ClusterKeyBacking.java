@@ -6,6 +6,7 @@ import io.hsmkit.kms.backing.HsmKeyBacking;
 import io.hsmkit.kms.backing.TokenLabels;
 import io.hsmkit.pkcs11.Pkcs11Exception;
 import io.hsmkit.pkcs11.cluster.Cluster;
+import io.hsmkit.pkcs11.cluster.ClusterAdmin;
 import io.hsmkit.pkcs11.cluster.ClusterException;
 import io.hsmkit.pkcs11.cluster.ClusterKey;
 import io.hsmkit.pkcs11.cluster.KeyMissingException;
@@ -53,9 +54,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Errors: a failure of the cluster itself (no member answers within the retry budget) is
  * {@link KmsError#KMS_INVALID_STATE} naming the store and the members tried; a token's own refusal
- * is {@link KmsError#KMS_INTERNAL}. BYOK import (GetParametersForImport, ImportKeyMaterial) is
- * refused with {@link KmsError#UNSUPPORTED_OPERATION}: the material would be unwrapped on one member
- * and could not be replicated under the cluster's rules. Thread-safe.
+ * is {@link KmsError#KMS_INTERNAL}.
+ *
+ * <p>BYOK import: the import wrapping key is a replicated RSA pair, and imported material is
+ * unwrapped on one member into a replicated AES key (see {@link #unwrapAes}), so it is on
+ * minReplicas members before ImportKeyMaterial answers. Thread-safe.
  */
 public final class ClusterKeyBacking implements HsmKeyBacking {
   private static final String STORE = "the default key store (a cluster of tokens)";
@@ -313,28 +316,140 @@ public final class ClusterKeyBacking implements HsmKeyBacking {
     }
   }
 
-  // ------------------------------------------------------------- import: refused
+  // ------------------------------------------------------------- import (BYOK)
 
+  /**
+   * The import wrapping key: a replicated RSA pair (the private half can unwrap on any member, so
+   * ImportKeyMaterial works whichever member the cluster chooses, and after the one that made it
+   * failed). The public half only wraps; the private half only unwraps.
+   */
   @Override
   public Key createUnwrappingRsa(String label, int bits) {
-    throw importRefused();
+    forget(label);
+    generate("RSA-" + bits + " import wrapping", label, () -> cluster.generateKeyPair(label, Mechanism.of(CKM.RSA_PKCS_KEY_PAIR_GEN),
+        new Attribute[] {Attribute.ulong(CKA.MODULUS_BITS, bits), Attribute.bytes(CKA.PUBLIC_EXPONENT, new byte[] {1, 0, 1}),
+            Attribute.bool(CKA.WRAP, true), Attribute.bool(CKA.ENCRYPT, false), Attribute.bool(CKA.VERIFY, false)},
+        new Attribute[] {Attribute.bool(CKA.UNWRAP, true), Attribute.bool(CKA.DECRYPT, false), Attribute.bool(CKA.SIGN, false),
+            Attribute.bool(CKA.DERIVE, false)}));
+    return findPublic(label);
   }
 
+  /**
+   * C_UnwrapKey (RSAES-OAEP-SHA-1, as on one token) on one member with that member's handle of the
+   * replicated private key labelled {@code unwrappingLabel}, into a replicated AES key labelled
+   * {@code label} ({@link Cluster#create}: copied under the trusted cluster key, returned once it
+   * is on minReplicas members). Null when the token refuses the wrapped bytes or they are not a
+   * 256-bit key. The material never exists in this JVM.
+   */
   @Override
   public Key unwrapAes(String unwrappingLabel, byte[] wrapped, String label) {
-    throw importRefused();
+    Objects.requireNonNull(label, "label");
+    forget(label);
+    Key unwrapping = findOf(unwrappingLabel, CKO.PRIVATE_KEY);
+    if (unwrapping == null) {
+      return null;
+    }
+    byte[] uid = ((HsmKey) unwrapping).id();
+    Mechanism oaep = Mechanism.of(CKM.RSA_PKCS_OAEP, new io.hsmkit.pkcs11.raw.MechanismParams.Oaep(CKM.SHA_1,
+        io.hsmkit.pkcs11.constants.CKG.MGF1_SHA1, io.hsmkit.pkcs11.constants.CKZ.DATA_SPECIFIED, null));
+    for (int attempt = 1; ; attempt++) {
+      // a fresh CKA_ID per attempt: a failed attempt's key is tombstoned by the cluster under its id
+      byte[] id = io.hsmkit.provider.keys.KeyTemplates.newId();
+      Attribute[] template = unwrapTemplate(label, id);
+      try {
+        cluster.create(new ClusterKey(label, id, false), (s, keys) -> {
+          long h = s.unwrapKey(oaep, keys.handle(CKO.PRIVATE_KEY, uid), wrapped, template);
+          // SoftHSM2 2.6.1 records no CKA_VALUE_LEN for an unwrapped key, and a key with
+          // CKA_WRAP_WITH_TRUSTED wraps only under a trusted key (a user cannot set that attribute
+          // after creation: CKR_ATTRIBUTE_READ_ONLY, measured). The length is learnt by wrapping the
+          // key once under the member's trusted cluster wrapping key with AES-KW (no padding: the
+          // output is exactly length + 8 bytes, and a length that is not a multiple of 8 fails); the
+          // wrapped bytes are dropped, as the cluster's own copy makes its own.
+          int length;
+          try {
+            long[] cwk = s.findObjects(2, Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY),
+                Attribute.bytes(CKA.ID, ClusterAdmin.WRAP_KEY_LABEL.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            if (cwk.length != 1) {
+              throw new IllegalStateException(cwk.length + " cluster wrapping keys on the member (want 1)");
+            }
+            length = s.wrapKey(Mechanism.of(CKM.AES_KEY_WRAP), cwk[0], h).length - 8;
+          } catch (RuntimeException e) {
+            s.destroyObject(h);
+            throw e;
+          }
+          if (length != 32) {
+            s.destroyObject(h);
+            // the token's kind of answer to wrapped bytes that are not what was asked for
+            throw new Pkcs11Exception("C_UnwrapKey", CKR.WRAPPED_KEY_INVALID);
+          }
+          return null;
+        });
+      } catch (ClusterException e) {
+        boolean othersHealthy = cluster.members().stream().anyMatch(m -> m.health() == io.hsmkit.pkcs11.cluster.MemberHealth.HEALTHY);
+        if (e.getCause() == null || attempt >= 3 || !othersHealthy) {
+          throw unavailable("importing key material into " + label, e);
+        }
+        continue;
+      } catch (KeyMissingException e) {
+        return null; // the import token's wrapping key is on no healthy member
+      } catch (Pkcs11Exception e) {
+        if (e.isAny(CKR.DEVICE_ERROR, CKR.DEVICE_REMOVED, CKR.SESSION_HANDLE_INVALID, CKR.TOKEN_NOT_PRESENT, CKR.DEVICE_MEMORY)) {
+          throw tokenError("importing key material into " + label, e);
+        }
+        return null; // the token's answer to the wrapped bytes (bad padding, wrong key, wrong length)
+      }
+      return load(CKO.SECRET_KEY, new ClusterKey(label, id, false), label);
+    }
   }
 
+  /** Placement of a replicated key (as {@link Cluster#create} asks), AES encrypt/decrypt only. */
+  private static Attribute[] unwrapTemplate(String label, byte[] id) {
+    return new Attribute[] {Attribute.ulong(CKA.CLASS, CKO.SECRET_KEY), Attribute.ulong(CKA.KEY_TYPE, CKK.AES),
+        Attribute.bool(CKA.TOKEN, true), Attribute.bool(CKA.PRIVATE, true), Attribute.bool(CKA.SENSITIVE, true),
+        Attribute.bool(CKA.EXTRACTABLE, true), Attribute.bool(CKA.WRAP_WITH_TRUSTED, true), Attribute.string(CKA.LABEL, label),
+        Attribute.bytes(CKA.ID, id), Attribute.bool(CKA.ENCRYPT, true), Attribute.bool(CKA.DECRYPT, true), Attribute.bool(CKA.SIGN, false),
+        Attribute.bool(CKA.VERIFY, false), Attribute.bool(CKA.WRAP, false), Attribute.bool(CKA.UNWRAP, false),
+        Attribute.bool(CKA.DERIVE, false)};
+  }
+
+  /**
+   * A new label over a cluster cannot be set in place (a member that is down would keep the old
+   * one, and a later destroy by the old label would find the live key there). The key is copied
+   * instead (C_CopyObject on one member: same material and attributes, the new label and a new
+   * CKA_ID), replicated as a new cluster key, and the old one deleted from every member.
+   */
   @Override
   public void relabel(Key key, String label) {
-    throw importRefused();
-  }
-
-  private static KmsException importRefused() {
-    // A key unwrapped from the caller's material exists on one member; making it replicable would
-    // need the material extractable under the trusted cluster key on that member first, which
-    // this store does not do yet.
-    return new KmsException(KmsError.UNSUPPORTED_OPERATION, "importing key material is not supported when the default key store is a cluster of tokens");
+    HsmKey old = (HsmKey) key;
+    forget(old.label());
+    forget(label);
+    byte[] oldId = old.id();
+    for (int attempt = 1; ; attempt++) {
+      byte[] id = io.hsmkit.provider.keys.KeyTemplates.newId();
+      try {
+        cluster.create(new ClusterKey(label, id, false), (s, keys) ->
+            s.copyObject(keys.handle(CKO.SECRET_KEY, oldId), Attribute.string(CKA.LABEL, label), Attribute.bytes(CKA.ID, id)));
+        break;
+      } catch (ClusterException e) {
+        boolean othersHealthy = cluster.members().stream().anyMatch(m -> m.health() == io.hsmkit.pkcs11.cluster.MemberHealth.HEALTHY);
+        if (e.getCause() == null || attempt >= 3 || !othersHealthy) {
+          throw unavailable("relabelling " + label, e);
+        }
+      } catch (KeyMissingException e) {
+        throw new KmsException(KmsError.KMS_INVALID_STATE, STORE + ": the key to relabel as " + label + " is on no healthy member", e);
+      } catch (Pkcs11Exception e) {
+        throw tokenError("relabelling " + label, e);
+      }
+    }
+    try {
+      cluster.delete(new ClusterKey(old.label(), oldId, false));
+    } catch (ClusterException e) {
+      throw unavailable("relabelling " + label, e);
+    } catch (Pkcs11Exception e) {
+      throw tokenError("relabelling " + label, e);
+    }
+    forget(old.label());
+    forget(label);
   }
 
   // ------------------------------------------------------------- reconciliation
