@@ -202,6 +202,14 @@ public final class KmsService implements AutoCloseable {
     }
   }
 
+  /**
+   * The request id {@link #withRequestId} set on this thread, or null: the one scope that every
+   * audit record of a request (this service's, and the custom key store operations') takes it from.
+   */
+  public static String currentRequestId() {
+    return REQUEST_ID.get();
+  }
+
   private void authorize(Caller caller, String action, KeyRow k, List<Grant> grants, Map<String, String> context, List<String> grantTokens) {
     access.check(new AccessRequest(caller, action, k == null ? null : k.arn(), k == null ? null : k.policyJson(), grants, context, grantTokens));
   }

@@ -1,5 +1,6 @@
 package io.hsmkit.kms.server;
 
+import io.hsmkit.kms.KmsService;
 import io.hsmkit.kms.Caller;
 import io.hsmkit.kms.KmsError;
 import io.hsmkit.kms.KmsException;
@@ -151,26 +152,6 @@ public final class CustomKeyStoreOperations {
 
   private void record(Caller caller, String op, Object request, Object response, String errorCode, String message) {
     audit.append(AuditEvents.event(clock.instant(), region, caller, op, request, response, errorCode, message, List.of(), accountId,
-        REQUEST_ID.get()));
-  }
-
-  private static final ThreadLocal<String> REQUEST_ID = new ThreadLocal<>();
-
-  /**
-   * Runs {@code work} with {@code requestId} as the {@code requestID} of the audit records these
-   * operations write (the endpoint's {@code x-amzn-RequestId}); as {@code KmsService.withRequestId}.
-   */
-  public static <T> T withRequestId(String requestId, Supplier<T> work) {
-    String before = REQUEST_ID.get();
-    REQUEST_ID.set(requestId);
-    try {
-      return work.get();
-    } finally {
-      if (before == null) {
-        REQUEST_ID.remove();
-      } else {
-        REQUEST_ID.set(before);
-      }
-    }
+        KmsService.currentRequestId()));
   }
 }

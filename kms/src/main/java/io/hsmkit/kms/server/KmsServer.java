@@ -134,7 +134,7 @@ public final class KmsServer implements AutoCloseable {
       SigV4Verifier verifier = new SigV4Verifier(principals, config.region(), config.clock());
       // Each request's audit record carries the x-amzn-RequestId the client got.
       ServiceOperations operations = ServiceOperations.of(service, cks)
-          .withRequestScope((id, work) -> KmsService.withRequestId(id, () -> CustomKeyStoreOperations.withRequestId(id, work)));
+          .withRequestScope(KmsService::withRequestId);
       KmsEndpoint.Builder b = KmsEndpoint.builder(operations, verifier)
           .address(config.bindAddress()).port(config.port());
       Path caBundle = null;
