@@ -6,6 +6,7 @@ import io.hsmkit.pkcs11.raw.KeyPairHandles;
 import io.hsmkit.pkcs11.raw.Mechanism;
 import io.hsmkit.pkcs11.raw.Pkcs11;
 import io.hsmkit.pkcs11.raw.SessionInfo;
+import io.hsmkit.pkcs11.raw.SinglePart;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -175,69 +176,57 @@ public class Session implements AutoCloseable {
 
   // ---------------------------------------------------------------- single-part operations
 
-  /** Encrypts into {@code out} from {@code outOff}; returns the bytes written. Two native calls. */
+  /**
+   * Encrypts into {@code out} from {@code outOff}; returns the bytes written. Init and C_Encrypt,
+   * in one crossing where the binding's JNI fast path is loaded.
+   */
   public int encrypt(Mechanism m, long key, byte[] in, int inOff, int inLen, byte[] out, int outOff) {
     checkRanges(in, inOff, inLen, out, outOff);
-    raw.C_EncryptInit(handle, m, key);
-    active |= OP_ENCRYPT;
-    return finishInOut(OP_ENCRYPT, in, inOff, inLen, out, outOff);
+    return oneShot(SinglePart.ENCRYPT, m, key, in, inOff, inLen, out, outOff, out.length - outOff);
   }
 
   public byte[] encrypt(Mechanism m, long key, byte[] in) {
-    raw.C_EncryptInit(handle, m, key);
-    active |= OP_ENCRYPT;
-    return finishInOut(OP_ENCRYPT, in, in.length + CIPHER_SLACK);
+    return oneShot(SinglePart.ENCRYPT, m, key, in, in.length + CIPHER_SLACK);
   }
 
   public int decrypt(Mechanism m, long key, byte[] in, int inOff, int inLen, byte[] out, int outOff) {
     checkRanges(in, inOff, inLen, out, outOff);
-    raw.C_DecryptInit(handle, m, key);
-    active |= OP_DECRYPT;
-    return finishInOut(OP_DECRYPT, in, inOff, inLen, out, outOff);
+    return oneShot(SinglePart.DECRYPT, m, key, in, inOff, inLen, out, outOff, out.length - outOff);
   }
 
   public byte[] decrypt(Mechanism m, long key, byte[] in) {
-    raw.C_DecryptInit(handle, m, key);
-    active |= OP_DECRYPT;
-    return finishInOut(OP_DECRYPT, in, Math.max(in.length, 16));
+    return oneShot(SinglePart.DECRYPT, m, key, in, Math.max(in.length, 16));
   }
 
   public int sign(Mechanism m, long key, byte[] in, int inOff, int inLen, byte[] out, int outOff) {
     checkRanges(in, inOff, inLen, out, outOff);
-    raw.C_SignInit(handle, m, key);
-    active |= OP_SIGN;
-    return finishInOut(OP_SIGN, in, inOff, inLen, out, outOff);
+    return oneShot(SinglePart.SIGN, m, key, in, inOff, inLen, out, outOff, out.length - outOff);
   }
 
   public byte[] sign(Mechanism m, long key, byte[] in) {
-    raw.C_SignInit(handle, m, key);
-    active |= OP_SIGN;
-    return finishInOut(OP_SIGN, in, SIGNATURE_ROOM);
+    return oneShot(SinglePart.SIGN, m, key, in, SIGNATURE_ROOM);
   }
 
   /** Verifies; false for CKR_SIGNATURE_INVALID and CKR_SIGNATURE_LEN_RANGE, an exception for anything else. */
   public boolean verify(Mechanism m, long key, byte[] data, byte[] signature) {
-    raw.C_VerifyInit(handle, m, key);
-    active |= OP_VERIFY;
     try {
-      raw.C_Verify(handle, data, 0, data.length, signature, 0, signature.length);
-      active &= ~OP_VERIFY;
+      raw.initAndVerify(handle, m, key, data, 0, data.length, signature, 0, signature.length);
       return true;
     } catch (Pkcs11Exception e) {
       if (e.isAny(CKR.SIGNATURE_INVALID, CKR.SIGNATURE_LEN_RANGE)) {
-        active &= ~OP_VERIFY;
         return false;
       }
-      // Other errors may leave the operation active (SoftHSM2 returns CKR_ARGUMENTS_BAD before it
-      // resets): keep the mark, so a pool cancels it or closes the session before reuse.
+      if (!"C_VerifyInit".equals(e.function())) {
+        // Other errors may leave the operation active (SoftHSM2 returns CKR_ARGUMENTS_BAD before it
+        // resets): mark it, so a pool cancels it or closes the session before reuse.
+        active |= OP_VERIFY;
+      }
       throw e;
     }
   }
 
   public byte[] digest(Mechanism m, byte[] in) {
-    raw.C_DigestInit(handle, m);
-    active |= OP_DIGEST;
-    return finishInOut(OP_DIGEST, in, 64);
+    return oneShot(SinglePart.DIGEST, m, 0, in, 64);
   }
 
   public void generateRandom(byte[] out) {
@@ -256,6 +245,72 @@ public class Session implements AutoCloseable {
     Objects.checkIndex(outOff, out.length + 1);
   }
 
+  private static int bit(SinglePart p) {
+    switch (p) {
+      case ENCRYPT:
+        return OP_ENCRYPT;
+      case DECRYPT:
+        return OP_DECRYPT;
+      case SIGN:
+        return OP_SIGN;
+      case DIGEST:
+        return OP_DIGEST;
+      default:
+        throw new AssertionError(p);
+    }
+  }
+
+  /**
+   * Init and the single-part call. Only CKR_BUFFER_TOO_SMALL from the second call leaves the
+   * operation running (marked active); a failed init or any other error ends it.
+   */
+  private int oneShot(SinglePart p, Mechanism m, long key, byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen) {
+    try {
+      return raw.initAndRun(p, handle, m, key, in, inOff, inLen, out, outOff, outLen);
+    } catch (Pkcs11Exception e) {
+      if (e.is(CKR.BUFFER_TOO_SMALL) && p.dataFunction().equals(e.function())) {
+        active |= bit(p);
+      }
+      throw e;
+    }
+  }
+
+  /** The byte[]-returning form: a buffer of {@code guess} bytes, and one more call if the library needs more. */
+  private byte[] oneShot(SinglePart p, Mechanism m, long key, byte[] in, int guess) {
+    byte[] out = new byte[guess];
+    int n;
+    try {
+      n = raw.initAndRun(p, handle, m, key, in, 0, in.length, out, 0, out.length);
+    } catch (Pkcs11Exception e) {
+      if (!e.is(CKR.BUFFER_TOO_SMALL) || !p.dataFunction().equals(e.function())) {
+        throw e;
+      }
+      int op = bit(p);
+      active |= op;
+      if (e.requiredLength() <= guess || e.requiredLength() > Integer.MAX_VALUE - 8) {
+        throw e;
+      }
+      out = new byte[(int) e.requiredLength()];
+      try {
+        n = singlePart(op, in, 0, in.length, out, 0, out.length);
+      } catch (Pkcs11Exception e2) {
+        if (!e2.is(CKR.BUFFER_TOO_SMALL)) {
+          active &= ~op;
+        }
+        throw e2;
+      }
+      active &= ~op;
+    }
+    if (n == out.length) {
+      return out;
+    }
+    byte[] exact = Arrays.copyOf(out, n);
+    if (p == SinglePart.DECRYPT) {
+      Arrays.fill(out, (byte) 0); // plaintext: leave no second copy behind
+    }
+    return exact;
+  }
+
   private int singlePart(int op, byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen) {
     switch (op) {
       case OP_ENCRYPT:
@@ -269,52 +324,6 @@ public class Session implements AutoCloseable {
       default:
         throw new AssertionError(op);
     }
-  }
-
-  private int finishInOut(int op, byte[] in, int inOff, int inLen, byte[] out, int outOff) {
-    try {
-      int n = singlePart(op, in, inOff, inLen, out, outOff, out.length - outOff);
-      active &= ~op;
-      return n;
-    } catch (Pkcs11Exception e) {
-      if (!e.is(CKR.BUFFER_TOO_SMALL)) {
-        active &= ~op; // every other error ends a single-part operation
-      }
-      throw e;
-    }
-  }
-
-  private byte[] finishInOut(int op, byte[] in, int guess) {
-    byte[] out = new byte[guess];
-    int n;
-    try {
-      n = singlePart(op, in, 0, in.length, out, 0, out.length);
-    } catch (Pkcs11Exception e) {
-      if (!e.is(CKR.BUFFER_TOO_SMALL) || e.requiredLength() <= guess || e.requiredLength() > Integer.MAX_VALUE - 8) {
-        if (!e.is(CKR.BUFFER_TOO_SMALL)) {
-          active &= ~op;
-        }
-        throw e;
-      }
-      out = new byte[(int) e.requiredLength()];
-      try {
-        n = singlePart(op, in, 0, in.length, out, 0, out.length);
-      } catch (Pkcs11Exception e2) {
-        if (!e2.is(CKR.BUFFER_TOO_SMALL)) {
-          active &= ~op;
-        }
-        throw e2;
-      }
-    }
-    active &= ~op;
-    if (n == out.length) {
-      return out;
-    }
-    byte[] exact = Arrays.copyOf(out, n);
-    if (op == OP_DECRYPT) {
-      Arrays.fill(out, (byte) 0); // plaintext: leave no second copy behind
-    }
-    return exact;
   }
 
   // ---------------------------------------------------------------- multi-part operations

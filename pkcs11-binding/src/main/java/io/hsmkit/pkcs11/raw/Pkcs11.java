@@ -166,6 +166,62 @@ public interface Pkcs11 {
 
   int C_VerifyRecover(long session, byte[] signature, int sigOff, int sigLen, byte[] out, int outOff, int outLen);
 
+  // ---- init and single-part call together
+
+  /**
+   * The init call of {@code op} ({@code C_EncryptInit}, {@code C_DecryptInit}, {@code C_SignInit}
+   * or {@code C_DigestInit}, which ignores {@code key}) followed by its single-part call, as one
+   * step: an implementation may make both in one crossing to the library. The output contract is
+   * that of the single-part call. A failure throws {@link Pkcs11Exception} naming the function that
+   * failed: after a failed init no operation is active; after CKR_BUFFER_TOO_SMALL from the
+   * single-part call the operation stays active, as it would after that call alone.
+   */
+  default int initAndRun(SinglePart op, long session, Mechanism mechanism, long key, byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen) {
+    // Ranges first: a bad one must not leave an initialised operation behind.
+    checkRange(in, inOff, inLen, "in");
+    if (out != null) {
+      java.util.Objects.checkFromIndexSize(outOff, outLen, out.length);
+    }
+    switch (op) {
+      case ENCRYPT:
+        C_EncryptInit(session, mechanism, key);
+        return C_Encrypt(session, in, inOff, inLen, out, outOff, outLen);
+      case DECRYPT:
+        C_DecryptInit(session, mechanism, key);
+        return C_Decrypt(session, in, inOff, inLen, out, outOff, outLen);
+      case SIGN:
+        C_SignInit(session, mechanism, key);
+        return C_Sign(session, in, inOff, inLen, out, outOff, outLen);
+      case DIGEST:
+        C_DigestInit(session, mechanism);
+        return C_Digest(session, in, inOff, inLen, out, outOff, outLen);
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  /**
+   * {@code C_VerifyInit} then {@code C_Verify}, as one step (see {@link #initAndRun}). Throws
+   * CKR_SIGNATURE_INVALID or CKR_SIGNATURE_LEN_RANGE, naming {@code C_Verify}, for a bad signature.
+   */
+  default void initAndVerify(long session, Mechanism mechanism, long key, byte[] data, int dataOff, int dataLen, byte[] signature, int sigOff, int sigLen) {
+    checkRange(data, dataOff, dataLen, "data");
+    checkRange(signature, sigOff, sigLen, "signature");
+    C_VerifyInit(session, mechanism, key);
+    C_Verify(session, data, dataOff, dataLen, signature, sigOff, sigLen);
+  }
+
+  /** A null array is allowed for length 0 only; otherwise the range must lie inside it. */
+  private static void checkRange(byte[] b, int off, int len, String what) {
+    if (b == null) {
+      if (len != 0) {
+        throw new NullPointerException(what);
+      }
+      return;
+    }
+    java.util.Objects.checkFromIndexSize(off, len, b.length);
+  }
+
   // ---- dual-function
 
   int C_DigestEncryptUpdate(long session, byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen);

@@ -13,6 +13,7 @@ import io.hsmkit.pkcs11.raw.MechanismParams;
 import io.hsmkit.pkcs11.raw.Pkcs11;
 import io.hsmkit.pkcs11.raw.Platform;
 import io.hsmkit.pkcs11.raw.SessionInfo;
+import io.hsmkit.pkcs11.raw.SinglePart;
 import io.hsmkit.pkcs11.raw.SlotInfo;
 import io.hsmkit.pkcs11.raw.TokenInfo;
 import io.hsmkit.pkcs11.raw.Version;
@@ -30,6 +31,11 @@ import java.util.Objects;
  * <p>Each method sizes one {@link Arena} for everything the call needs, lays out its arguments
  * (templates, mechanism structures, buffers) there, makes exactly one native call where PKCS#11
  * allows it, copies the results out and zeroes the arena.
+ *
+ * <p>Where the JNI fast path is loaded ({@link JniCalls#AVAILABLE}), the data calls (single-part,
+ * update, final, random) and {@link #initAndRun}/{@link #initAndVerify} go through it instead: one
+ * crossing on the caller's arrays, with the arena holding only the mechanism and two CK_ULONGs.
+ * Every other function, and every call when the fast path is off, uses JNA as before.
  */
 public final class JnaPkcs11 implements Pkcs11 {
   private static final int ULONG = Platform.ULONG_SIZE;
@@ -67,12 +73,16 @@ public final class JnaPkcs11 implements Pkcs11 {
   private static final int I_SIGN_RECOVER_INIT = FunctionTable.index("C_SignRecoverInit");
   private static final int I_VERIFY_RECOVER_INIT = FunctionTable.index("C_VerifyRecoverInit");
   private static final int I_DIGEST_INIT = FunctionTable.index("C_DigestInit");
+  private static final int I_VERIFY = FunctionTable.index("C_Verify");
+  private static final int I_GENERATE_RANDOM = FunctionTable.index("C_GenerateRandom");
 
   /** GCM parameter layout: 0 not yet known, 1 with ulIvBits, 2 without. */
   private volatile int gcmLayout;
 
   private final NativeModule module;
   private final Cryptoki c;
+  /** Whether the data calls use {@link JniCalls}; fixed per instance. */
+  private final boolean jni = JniCalls.AVAILABLE;
 
   private JnaPkcs11(NativeModule module) {
     this.module = module;
@@ -87,6 +97,11 @@ public final class JnaPkcs11 implements Pkcs11 {
   @Override
   public String libraryPath() {
     return module.path();
+  }
+
+  /** Whether this instance's data calls take the JNI fast path, or why not. */
+  public String fastPath() {
+    return jni ? "jni" : "jna (" + JniCalls.why() + ")";
   }
 
   @Override
@@ -958,6 +973,9 @@ public final class JnaPkcs11 implements Pkcs11 {
     } else {
       outLen = 0;
     }
+    if (jni && !pinnedOverlap(in, inOff, inLen, out, outOff, outLen)) {
+      return jniInOut(0, index, session, null, 0, in, inOff, inLen, out, outOff, outLen, 0);
+    }
     Arena a = Arena.begin(room(inLen) + room(outLen) + room(ULONG));
     try {
       // pLen first, the public buffer (if any) last: see Arena.markPublic.
@@ -1019,6 +1037,9 @@ public final class JnaPkcs11 implements Pkcs11 {
     } else {
       outLen = 0;
     }
+    if (jni) {
+      return jniInOut(0, index, session, null, 0, null, 0, 0, out, outOff, outLen, JniCalls.F_OUT_ONLY);
+    }
     Arena a = Arena.begin(room(outLen) + room(ULONG));
     try {
       long pLen = a.ulong(outLen);
@@ -1063,10 +1084,148 @@ public final class JnaPkcs11 implements Pkcs11 {
     return (int) n;
   }
 
+  // ------------------------------------------------------------------ the JNI fast path
+
+  /**
+   * What the JNI side wipes: its stack copy of the input unless it is ciphertext, and of the output
+   * unless it is ciphertext, a signature or a MAC. The same split as the arena's public regions.
+   */
+  private static int secrecy(int dataIndex) {
+    boolean publicIn = dataIndex == I_DECRYPT || dataIndex == I_DECRYPT_UPDATE;
+    boolean publicOut = dataIndex == I_ENCRYPT || dataIndex == I_ENCRYPT_UPDATE || dataIndex == I_SIGN || dataIndex == I_ENCRYPT_FINAL || dataIndex == I_SIGN_FINAL;
+    return (publicIn ? 0 : JniCalls.F_SECRET_A) | (publicOut ? 0 : JniCalls.F_SECRET_B);
+  }
+
+  /**
+   * One {@link JniCalls#inOut}: the init call at {@code initIndex} (0 for none) with {@code m}, then
+   * the data call at {@code dataIndex}. Ranges are checked by the caller; {@code outLen} is 0 when
+   * {@code out} is null.
+   */
+  private int jniInOut(int initIndex, int dataIndex, long session, Mechanism m, long key, byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen, int flags) {
+    Arena a = Arena.begin(room(2L * ULONG) + (m == null ? 0 : mechanismRoom(m)));
+    try {
+      long scratch = a.alloc(2L * ULONG);
+      long pm = 0;
+      if (m != null) {
+        pm = writeMechanism(a, m, gcmLayout != 2);
+        flags |= JniCalls.F_INIT | (initIndex == I_DIGEST_INIT ? JniCalls.F_NO_KEY : 0);
+      }
+      long rv = Platform.ulong(JniCalls.inOut(m == null ? 0 : module.address(initIndex), module.address(dataIndex), session, pm, key, in, inOff, inLen, out, outOff, outLen, scratch, flags | secrecy(dataIndex)));
+      boolean initDone = m == null || a.getUlong(scratch + ULONG) == 1;
+      if (!initDone) {
+        throw new Pkcs11Exception(FunctionTable.NAMES.get(initIndex), rv);
+      }
+      long n = a.getUlong(scratch);
+      String fn = FunctionTable.NAMES.get(dataIndex);
+      if (rv != OK) {
+        throw new Pkcs11Exception(fn, rv, rv == CKR.BUFFER_TOO_SMALL ? n : -1, null);
+      }
+      if (out != null && n > outLen) {
+        // A library that writes past the length it was given has already overrun its buffer.
+        throw new Pkcs11Exception(fn, CKR.GENERAL_ERROR, n, "the library reported " + n + " bytes for a " + outLen + "-byte buffer");
+      }
+      if (n > Integer.MAX_VALUE) {
+        throw new Pkcs11Exception(fn, CKR.GENERAL_ERROR, n, "length out of range");
+      }
+      return (int) n;
+    } finally {
+      a.end();
+    }
+  }
+
+  private static int initIndex(SinglePart op) {
+    switch (op) {
+      case ENCRYPT:
+        return I_ENCRYPT_INIT;
+      case DECRYPT:
+        return I_DECRYPT_INIT;
+      case SIGN:
+        return I_SIGN_INIT;
+      case DIGEST:
+        return I_DIGEST_INIT;
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  private static int dataIndex(SinglePart op) {
+    switch (op) {
+      case ENCRYPT:
+        return I_ENCRYPT;
+      case DECRYPT:
+        return I_DECRYPT;
+      case SIGN:
+        return I_SIGN;
+      case DIGEST:
+        return I_DIGEST;
+      default:
+        throw new AssertionError(op);
+    }
+  }
+
+  /** Whether the init call of {@code m} can go through JNI: not while the GCM layout is still unknown. */
+  private boolean jniInit(Mechanism m) {
+    return jni && (gcmLayout != 0 || !(m.params() instanceof MechanismParams.Gcm));
+  }
+
+  /**
+   * Whether the JNI side would pin one array for both input and output with overlapping ranges:
+   * the library would then see overlapping buffers, which PKCS#11 does not promise to handle, so
+   * such a call takes the JNA path, which copies. (Data up to {@link JniCalls#STACK_BYTES} is
+   * copied through the stack, so in-place calls of that size stay on the fast path.)
+   */
+  private static boolean pinnedOverlap(byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen) {
+    return in != null && in == out && inLen > JniCalls.STACK_BYTES && outLen > JniCalls.STACK_BYTES
+        && inOff < outOff + outLen && outOff < inOff + inLen;
+  }
+
+  @Override
+  public int initAndRun(SinglePart op, long session, Mechanism m, long key, byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen) {
+    if (!jniInit(m) || (out != null && pinnedOverlap(in, inOff, inLen, out, outOff, outLen))) {
+      return Pkcs11.super.initAndRun(op, session, m, key, in, inOff, inLen, out, outOff, outLen);
+    }
+    int initIndex = initIndex(op);
+    int dataIndex = dataIndex(op);
+    need(initIndex);
+    need(dataIndex);
+    range(in, inOff, inLen, "in");
+    if (out != null) {
+      Objects.checkFromIndexSize(outOff, outLen, out.length);
+    } else {
+      outLen = 0;
+    }
+    return jniInOut(initIndex, dataIndex, session, m, key, in, inOff, inLen, out, outOff, outLen, 0);
+  }
+
+  @Override
+  public void initAndVerify(long session, Mechanism m, long key, byte[] data, int dataOff, int dataLen, byte[] sig, int sigOff, int sigLen) {
+    if (!jniInit(m)) {
+      Pkcs11.super.initAndVerify(session, m, key, data, dataOff, dataLen, sig, sigOff, sigLen);
+      return;
+    }
+    need(I_VERIFY_INIT);
+    need(I_VERIFY);
+    range(data, dataOff, dataLen, "data");
+    range(sig, sigOff, sigLen, "signature");
+    Arena a = Arena.begin(room(2L * ULONG) + mechanismRoom(m));
+    try {
+      long scratch = a.alloc(2L * ULONG);
+      long pm = writeMechanism(a, m, gcmLayout != 2);
+      long rv = JniCalls.twoIn(module.address(I_VERIFY_INIT), module.address(I_VERIFY), session, pm, key, data, dataOff, dataLen, sig, sigOff, sigLen, scratch, JniCalls.F_INIT | JniCalls.F_SECRET_A);
+      check(a.getUlong(scratch + ULONG) == 1 ? "C_Verify" : "C_VerifyInit", rv);
+    } finally {
+      a.end();
+    }
+  }
+
   /** One call of the shape {@code f(session, in, inLen)}. */
   private void inOnly(int index, long session, byte[] in, int inOff, int inLen) {
     need(index);
     range(in, inOff, inLen, "in");
+    if (jni) {
+      check(FunctionTable.NAMES.get(index), JniCalls.oneBuf(module.address(index), session, in, inOff, inLen, JniCalls.F_SECRET_A));
+      return;
+    }
     Arena a = Arena.begin(room(inLen));
     try {
       long pIn = inLen == 0 ? a.alloc(0) : a.put(in, inOff, inLen);
@@ -1164,6 +1323,11 @@ public final class JnaPkcs11 implements Pkcs11 {
   public void C_Verify(long s, byte[] data, int dataOff, int dataLen, byte[] sig, int sigOff, int sigLen) {
     range(data, dataOff, dataLen, "data");
     range(sig, sigOff, sigLen, "signature");
+    if (jni) {
+      need(I_VERIFY);
+      check("C_Verify", JniCalls.twoIn(0, module.address(I_VERIFY), s, 0, 0, data, dataOff, dataLen, sig, sigOff, sigLen, 0, JniCalls.F_SECRET_A));
+      return;
+    }
     Arena a = Arena.begin(room(dataLen) + room(sigLen));
     try {
       long pData = dataLen == 0 ? a.alloc(0) : a.put(data, dataOff, dataLen);
@@ -1306,6 +1470,11 @@ public final class JnaPkcs11 implements Pkcs11 {
   @Override
   public void C_GenerateRandom(long s, byte[] out, int off, int len) {
     Objects.checkFromIndexSize(off, len, out.length);
+    if (jni) {
+      need(I_GENERATE_RANDOM);
+      check("C_GenerateRandom", JniCalls.oneBuf(module.address(I_GENERATE_RANDOM), s, out, off, len, JniCalls.F_WRITES_A | JniCalls.F_SECRET_A));
+      return;
+    }
     Arena a = Arena.begin(room(len));
     try {
       long p = a.allocRaw(len); // filled by the library; random bytes are secret, so end() wipes them

@@ -36,6 +36,8 @@ final class NativeModule {
   private final Cryptoki calls;
   private final Version tableVersion;
   private final boolean[] present = new boolean[FunctionTable.V3_COUNT];
+  /** The table's function addresses by FunctionTable index (0 where absent), for {@link JniCalls}. */
+  private final long[] address = new long[FunctionTable.V3_COUNT];
   private final boolean viaGetInterface;
 
   private NativeModule(String path) {
@@ -66,6 +68,7 @@ final class NativeModule {
       long fn = Pointer.nativeValue(t.getPointer(first + (long) i * Platform.POINTER_SIZE));
       if (fn != 0) {
         present[i] = true;
+        address[i] = fn;
         addresses.put(FunctionTable.NAMES.get(i), fn);
         if (fallback == 0) {
           fallback = fn;
@@ -185,6 +188,11 @@ final class NativeModule {
 
   boolean viaGetInterface() {
     return viaGetInterface;
+  }
+
+  /** The address of the function at FunctionTable index {@code i}; 0 when the table has none. */
+  long address(int i) {
+    return i < address.length ? address[i] : 0;
   }
 
   /** Whether the library's table has a function at FunctionTable index {@code i}. */
