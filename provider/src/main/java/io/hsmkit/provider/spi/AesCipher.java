@@ -48,8 +48,10 @@ import javax.crypto.spec.IvParameterSpec;
  *
  * A doFinal without earlier update is one borrow, one C_*Init and one C_Encrypt/C_Decrypt with the
  * caller's buffers. PKCS5Padding runs its updates as CKM_AES_CBC over whole blocks (holding back
- * the last block when decrypting) and its doFinal as CKM_AES_CBC_PAD, so the token adds and checks
- * the padding; a token without CKM_AES_CBC gets everything at doFinal.
+ * the last block when decrypting). Its encrypting doFinal pads here and encrypts with CKM_AES_CBC
+ * in the caller's output buffer (faster on SoftHSM2 than CKM_AES_CBC_PAD, see padAndEncrypt); its
+ * decrypting doFinal uses CKM_AES_CBC_PAD, so the token checks the padding. A token without
+ * CKM_AES_CBC gets everything at doFinal, as CKM_AES_CBC_PAD.
  *
  * <h2>Rules</h2>
  *
@@ -347,6 +349,9 @@ public final class AesCipher extends TokenCipherSpi {
       if (total == 0 && mode != Mode.CBC_PAD) {
         return 0;
       }
+      if (mode == Mode.CBC_PAD && token.has(CKM.AES_CBC)) {
+        return padAndEncrypt(in, inputOffset, inputLen, total, outLen, output, outputOffset);
+      }
       byte[] data = pending.size() == 0 ? in : pending.joined(in, inputOffset, inputLen);
       int dataOff = pending.size() == 0 ? inputOffset : 0;
       try {
@@ -358,6 +363,33 @@ public final class AesCipher extends TokenCipherSpi {
       }
     } finally {
       restart();
+    }
+  }
+
+  /**
+   * PKCS5Padding encryption as CKM_AES_CBC of the padded plaintext, laid out in the caller's output
+   * buffer and encrypted there in place (no extra array). The token still does all the encryption;
+   * only the padding bytes are written here. Why not CKM_AES_CBC_PAD: on SoftHSM2 2.6.1 it costs 5 %
+   * more at 1 KiB and 17 % more at 64 KiB than padding here (measured through the binding, one
+   * session, the same key). Decryption keeps CKM_AES_CBC_PAD, so the padding check stays in the token.
+   */
+  private int padAndEncrypt(byte[] in, int inOff, int inLen, int total, int padded, byte[] out, int outOff)
+      throws ShortBufferException, IllegalBlockSizeException, BadPaddingException {
+    int held = pending.size();
+    // Input first (arraycopy is overlap-safe when the caller encrypts in place), then what an
+    // earlier update held back, then the padding.
+    System.arraycopy(in, inOff, out, outOff + held, inLen);
+    System.arraycopy(pending.array(), 0, out, outOff, held);
+    Arrays.fill(out, outOff + total, outOff + padded, (byte) (padded - total));
+    boolean done = false;
+    try {
+      int n = crypt(Mechanism.of(CKM.AES_CBC, chain), out, outOff, padded, out, outOff, OnGeneralError.PROVIDER);
+      done = true;
+      return n;
+    } finally {
+      if (!done) {
+        Arrays.fill(out, outOff, outOff + padded, (byte) 0); // plaintext must not stay in the caller's buffer
+      }
     }
   }
 

@@ -203,6 +203,34 @@ class AesCipherTest {
     }
   }
 
+  /**
+   * PKCS5Padding encryption lays the padded plaintext out in the output buffer and encrypts it
+   * there: overlapping input and output (both directions), held-back update bytes and sizes on both
+   * sides of the binding's 4 KiB stack limit all give SunJCE's ciphertext.
+   */
+  @Test
+  void paddedEncryptionInPlaceWithOverlapAndHeldBytes() throws Exception {
+    for (int size : new int[] {0, 1, 15, 16, 17, 1024, 4095, 4096, 4097, 70_001}) {
+      for (int shift : new int[] {-16, -3, 0, 5, 16}) {
+        for (int first : new int[] {0, 7}) {
+          if (first > size) {
+            continue;
+          }
+          byte[] msg = bytes(size, size + shift);
+          byte[] expected = init("AES/CBC/PKCS5Padding", "SunJCE", Cipher.ENCRYPT_MODE, 6).doFinal(msg);
+          int inOff = 40;
+          byte[] buf = new byte[size + 100];
+          System.arraycopy(msg, 0, buf, inOff, size);
+          Cipher c = init("AES/CBC/PKCS5Padding", null, Cipher.ENCRYPT_MODE, 6);
+          int outOff = inOff + shift;
+          int n = c.update(buf, inOff, first, buf, outOff);
+          n += c.doFinal(buf, inOff + first, size - first, buf, outOff + n);
+          assertThat(Arrays.copyOfRange(buf, outOff, outOff + n)).as("size %d shift %d first %d", size, shift, first).isEqualTo(expected);
+        }
+      }
+    }
+  }
+
   @Test
   void ctrWrapsItsCounterAsTheJdkDoes() throws Exception {
     byte[] allOnes = new byte[16];

@@ -1,6 +1,7 @@
 package io.hsmkit.provider.perf;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hsmkit.pkcs11.testing.FaultShim;
 import io.hsmkit.pkcs11.testing.TestToken;
@@ -9,9 +10,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
+import java.security.ProviderException;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -122,6 +125,23 @@ class NativeCallCountTest {
     }
     long[] n = count(50, () -> assertThat(c.doFinal(new byte[in])).hasSize(out), "C_EncryptInit", "C_Encrypt");
     assertThat(n).containsExactly(50, 50, 100);
+  }
+
+  /** PKCS5Padding encryption pads in the caller's buffer: a token failure must not leave the plaintext there. */
+  @ParameterizedTest(name = "{0} bytes")
+  @CsvSource({"1000", "70000"})
+  void aFailedPaddedEncryptionLeavesNoPlaintextInTheOutput(int size) throws Exception {
+    SecretKey k = aes();
+    Cipher c = Cipher.getInstance("AES/CBC/PKCS5Padding", p);
+    c.init(Cipher.ENCRYPT_MODE, k, new IvParameterSpec(new byte[16]));
+    byte[] pt = new byte[size];
+    Arrays.fill(pt, (byte) 0x41);
+    byte[] out = new byte[size + 16];
+    shim.rules("C_Encrypt:rv=CKR_DEVICE_ERROR");
+    assertThatThrownBy(() -> c.doFinal(pt, 0, size, out, 0)).isInstanceOf(ProviderException.class);
+    shim.clear();
+    assertThat(out).containsOnly(0);
+    assertThat(c.doFinal(pt, 0, size, out, 0)).isEqualTo((size / 16 + 1) * 16);
   }
 
   @Test
