@@ -37,10 +37,11 @@ typedef CK_RV (*one_buf_fn)(CK_ULONG session, unsigned char *a, CK_ULONG a_len);
 #define F_SECRET_B 8    /* wipe the stack copy of the second buffer (plaintext out) */
 #define F_OUT_ONLY 16   /* in_out shape without input: f(session, out, &len) */
 #define F_WRITES_A 32   /* one_buf shape whose buffer is output (C_GenerateRandom) */
+#define F_PIN 64        /* pin the arrays whatever their size: the caller knows the call is quick */
 
 /* Data up to this size goes through the stack; beyond it the Java array is pinned. A pinned array
- * holds off the garbage collector for the call, so only large (fast, symmetric) data is pinned;
- * RSA and EC inputs are far below it. */
+ * holds off the garbage collector for the call, so small arrays are pinned only with F_PIN, which
+ * the Java side sets for quick symmetric mechanisms (AES, HMAC); RSA and EC inputs are copied. */
 #define STACK_BYTES 4096
 
 static unsigned char empty_buf[16];
@@ -80,15 +81,16 @@ JNIEXPORT jlong JNICALL Java_io_hsmkit_pkcs11_internal_jna_JniCalls_inOut(
   int in_on_stack = 0;
   int out_on_stack = 0;
   CK_RV rv;
+  const jint limit = (flags & F_PIN) ? 0 : STACK_BYTES;
 
   scratch[1] = 0;
-  if (in_len > 0 && in_len <= STACK_BYTES) {
+  if (in_len > 0 && in_len <= limit) {
     (*env)->GetByteArrayRegion(env, in, in_off, in_len, (jbyte *) in_stack);
     p_in = in_stack;
     in_on_stack = 1;
   }
   /* Pin after the copies: no JNI call may happen while an array is pinned. */
-  if (in_len > STACK_BYTES) {
+  if (in_len > limit) {
     in_pinned = (*env)->GetPrimitiveArrayCritical(env, in, NULL);
     if (in_pinned == NULL) {
       goto done;
@@ -96,7 +98,7 @@ JNIEXPORT jlong JNICALL Java_io_hsmkit_pkcs11_internal_jna_JniCalls_inOut(
     p_in = (unsigned char *) in_pinned + in_off;
   }
   if (out != NULL) {
-    if (out_len <= STACK_BYTES) {
+    if (out_len <= limit || out_len == 0) {
       p_out = out_stack;
       out_on_stack = 1;
     } else {
@@ -127,6 +129,9 @@ JNIEXPORT jlong JNICALL Java_io_hsmkit_pkcs11_internal_jna_JniCalls_inOut(
   }
 
   if (out_pinned != NULL) {
+    if (rv != 0 && (flags & F_SECRET_B)) {
+      wipe(p_out, (size_t) out_len); /* whatever a failing library wrote there may be plaintext */
+    }
     (*env)->ReleasePrimitiveArrayCritical(env, out, out_pinned, 0);
   }
   if (in_pinned != NULL) {
@@ -151,11 +156,11 @@ done:
 }
 
 /* Small data: copied to the stack (returned); none: a dummy pointer; large: NULL, the caller pins it after every copy. */
-static unsigned char *copy_small(JNIEnv *env, jbyteArray a, jint off, jint len, unsigned char *stack) {
+static unsigned char *copy_small(JNIEnv *env, jbyteArray a, jint off, jint len, unsigned char *stack, jint limit) {
   if (len <= 0) {
     return empty_buf;
   }
-  if (len <= STACK_BYTES) {
+  if (len <= limit) {
     (*env)->GetByteArrayRegion(env, a, off, len, (jbyte *) stack);
     return stack;
   }
@@ -175,21 +180,23 @@ JNIEXPORT jlong JNICALL Java_io_hsmkit_pkcs11_internal_jna_JniCalls_twoIn(
   unsigned char b_stack[STACK_BYTES];
   void *a_pinned = NULL;
   void *b_pinned = NULL;
-  unsigned char *p_a = copy_small(env, a, a_off, a_len, a_stack);
-  unsigned char *p_b = copy_small(env, b, b_off, b_len, b_stack);
+  const jint limit = (flags & F_PIN) ? 0 : STACK_BYTES;
+  unsigned char *p_a = copy_small(env, a, a_off, a_len, a_stack, limit);
+  unsigned char *p_b = copy_small(env, b, b_off, b_len, b_stack, limit);
+  const int a_on_stack = p_a == a_stack;
   CK_RV rv = 0;
 
   if (scratch != NULL) {
     scratch[1] = 0;
   }
-  if (a_len > STACK_BYTES) {
+  if (a_len > limit) {
     a_pinned = (*env)->GetPrimitiveArrayCritical(env, a, NULL);
     if (a_pinned == NULL) {
       goto fail;
     }
     p_a = (unsigned char *) a_pinned + a_off;
   }
-  if (b_len > STACK_BYTES) {
+  if (b_len > limit) {
     b_pinned = (*env)->GetPrimitiveArrayCritical(env, b, NULL);
     if (b_pinned == NULL) {
       if (a_pinned != NULL) {
@@ -214,13 +221,13 @@ JNIEXPORT jlong JNICALL Java_io_hsmkit_pkcs11_internal_jna_JniCalls_twoIn(
   if (a_pinned != NULL) {
     (*env)->ReleasePrimitiveArrayCritical(env, a, a_pinned, JNI_ABORT);
   }
-  if ((flags & F_SECRET_A) && a_len > 0 && a_len <= STACK_BYTES) {
+  if ((flags & F_SECRET_A) && a_on_stack) {
     wipe(a_stack, (size_t) a_len);
   }
   return (jlong) rv;
 
 fail:
-  if ((flags & F_SECRET_A) && a_len > 0 && a_len <= STACK_BYTES) {
+  if ((flags & F_SECRET_A) && a_on_stack) {
     wipe(a_stack, (size_t) a_len);
   }
   return 0; /* a Java exception is pending */

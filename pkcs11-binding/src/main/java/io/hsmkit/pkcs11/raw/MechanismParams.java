@@ -43,9 +43,12 @@ public sealed interface MechanismParams {
    * published), remembering the choice per library.
    */
   record Gcm(byte[] iv, byte[] aad, int tagBits) implements MechanismParams {
+    private static final byte[] NO_AAD = new byte[0];
+
     public Gcm {
       iv = iv.clone();
-      aad = aad == null ? new byte[0] : aad.clone();
+      // Never handed out (aad() copies), so one shared empty array serves every call without AAD.
+      aad = aad == null || aad.length == 0 ? NO_AAD : aad.clone();
     }
 
     @Override

@@ -798,24 +798,34 @@ public final class SessionPool implements AutoCloseable {
   static final class Lease extends Session {
     private final SessionPool pool;
     final Entry entry;
+    /** The cleaner's view, for tracked leases only; null for execute()'s, which always return. */
     private final LeaseState state;
     private final Cleaner.Cleanable cleanable; // null when untracked
+    /** Returned already (untracked leases; a tracked one keeps this in its state). */
+    private boolean returned;
     boolean broken;
 
     Lease(SessionPool pool, Entry entry, boolean tracked) {
       super(pool.raw, pool.slotId, entry.handle);
       this.pool = pool;
       this.entry = entry;
-      this.state = new LeaseState(pool, entry, tracked && TRACK_BORROW_SITES ? new Throwable("borrowed here") : null);
+      this.state = tracked ? new LeaseState(pool, entry, TRACK_BORROW_SITES ? new Throwable("borrowed here") : null) : null;
       this.cleanable = tracked ? CLEANER.register(this, state) : null;
     }
 
     @Override
     public void close() {
-      if (state.returned) {
-        return;
+      if (state == null) {
+        if (returned) {
+          return;
+        }
+        returned = true;
+      } else {
+        if (state.returned) {
+          return;
+        }
+        state.returned = true;
       }
-      state.returned = true;
       int ops = activeOperations();
       detach();
       if (cleanable != null) {

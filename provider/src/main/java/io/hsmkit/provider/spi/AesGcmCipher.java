@@ -193,7 +193,7 @@ public final class AesGcmCipher extends TokenCipherSpi {
         throw new InvalidAlgorithmParameterException("Cannot reuse iv for GCM encryption");
       }
       lastEncryptionKey = aes;
-      lastEncryptionIv = newIv.clone();
+      lastEncryptionIv = newIv; // our own copy (getIV() clones), never written to
     }
     endMessage();
     this.opmode = mode;
@@ -397,7 +397,7 @@ public final class AesGcmCipher extends TokenCipherSpi {
   // ------------------------------------------------------------------ state
 
   private Mechanism mechanism() {
-    return Mechanism.of(CKM.AES_GCM, new MechanismParams.Gcm(iv, Arrays.copyOf(aad.array(), aad.size()), tagBits));
+    return Mechanism.of(CKM.AES_GCM, new MechanismParams.Gcm(iv, aad.size() == 0 ? null : Arrays.copyOf(aad.array(), aad.size()), tagBits));
   }
 
   /** Bytes the token has taken and not yet returned (zero for SoftHSM2, which streams). */

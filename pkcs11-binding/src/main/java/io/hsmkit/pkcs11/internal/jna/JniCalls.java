@@ -39,6 +39,8 @@ final class JniCalls {
   static final int F_SECRET_B = 8;
   static final int F_OUT_ONLY = 16;
   static final int F_WRITES_A = 32;
+  /** Pin the arrays whatever their size (only for quick symmetric mechanisms: see JnaPkcs11#quick). */
+  static final int F_PIN = 64;
 
   /** Data up to this many bytes is copied through the C stack; larger arrays are pinned. */
   static final int STACK_BYTES = 4096;

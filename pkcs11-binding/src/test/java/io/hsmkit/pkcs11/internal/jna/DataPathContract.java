@@ -233,6 +233,26 @@ abstract class DataPathContract {
     assertThat(s.activeOperations()).isZero();
   }
 
+  /** RSA goes through the stack copies (only quick symmetric mechanisms pin small arrays). */
+  @Test
+  void rsaRoundTripsAndVerifiesThroughTheStackCopies() {
+    io.hsmkit.pkcs11.raw.KeyPairHandles kp = s.generateKeyPair(Mechanism.of(CKM.RSA_PKCS_KEY_PAIR_GEN),
+        new Attribute[] {Attribute.bool(CKA.TOKEN, false), Attribute.ulong(CKA.MODULUS_BITS, 2048), Attribute.bytes(CKA.PUBLIC_EXPONENT, new byte[] {1, 0, 1}),
+            Attribute.bool(CKA.ENCRYPT, true), Attribute.bool(CKA.VERIFY, true)},
+        new Attribute[] {Attribute.bool(CKA.TOKEN, false), Attribute.bool(CKA.SENSITIVE, true), Attribute.bool(CKA.DECRYPT, true), Attribute.bool(CKA.SIGN, true)});
+    byte[] msg = pattern(100, 12);
+    byte[] ct = new byte[256 + 9];
+    assertThat(s.encrypt(Mechanism.of(CKM.RSA_PKCS), kp.publicKey(), at7(msg), 7, msg.length, ct, 9)).isEqualTo(256);
+    byte[] pt = new byte[256 + 3];
+    int n = s.decrypt(Mechanism.of(CKM.RSA_PKCS), kp.privateKey(), ct, 9, 256, pt, 3);
+    assertThat(Arrays.copyOfRange(pt, 3, 3 + n)).isEqualTo(msg);
+    byte[] sig = s.sign(Mechanism.of(CKM.SHA256_RSA_PKCS), kp.privateKey(), msg);
+    assertThat(s.verify(Mechanism.of(CKM.SHA256_RSA_PKCS), kp.publicKey(), msg, sig)).isTrue();
+    sig[5] ^= 1;
+    assertThat(s.verify(Mechanism.of(CKM.SHA256_RSA_PKCS), kp.publicKey(), msg, sig)).isFalse();
+    assertThat(s.activeOperations()).isZero();
+  }
+
   @ParameterizedTest
   @ValueSource(ints = {0, 5000})
   void digestAgreesWithTheJdk(int size) throws Exception {
