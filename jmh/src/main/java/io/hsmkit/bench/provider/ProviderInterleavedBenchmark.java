@@ -56,7 +56,7 @@ import org.openjdk.jmh.runner.IterationType;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(1)
 @Threads(1)
-@Warmup(iterations = 1, time = 1, timeUnit = TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.SECONDS)
 @Measurement(iterations = 2, time = 2, timeUnit = TimeUnit.SECONDS)
 public class ProviderInterleavedBenchmark {
   @Param({"GCM_ENCRYPT_1K", "GCM_ENCRYPT_64K", "CBC_ENCRYPT_1K", "HMAC_1K", "ECDSA_SIGN", "ECDSA_VERIFY", "RSA_PKCS1_SIGN",

@@ -30,7 +30,7 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
  *
  * <p>Settings, as {@code key=value} arguments or {@code -Dhsmkit.bench.key=value} (arguments win):
  * <pre>
- *   wi=1  w=1   warmup iterations and seconds          i=2  r=1   measurement iterations and seconds
+ *   wi=3  w=1   warmup iterations and seconds          i=2  r=1   measurement iterations and seconds
  *   ir=2        seconds per measurement iteration of the interleaved run
  *   f=1         forks per provider and op              threads=1,2
  *   rounds=1    split runs per op and thread count; the provider order flips every round
@@ -71,7 +71,11 @@ public final class ProviderRatios {
 
   public static void main(String[] args) throws IOException {
     Map<String, String> defaults = new LinkedHashMap<>();
-    defaults.put("wi", "1");
+    // Three warmup seconds: HsmKit's path is Java that C2 compiles in the background, and on two
+    // cores the compiler threads take CPU from the first seconds of measurement. With one (shared
+    // by three sides in the interleaved run) AES-GCM 1 KiB measured 0.89-0.90 of the C loop; with
+    // three, 0.94. The C loop and SunPKCS11's JNI need no such warmup; SunPKCS11's Java does.
+    defaults.put("wi", "3");
     defaults.put("w", "1");
     defaults.put("i", "2");
     defaults.put("r", "1");

@@ -167,6 +167,35 @@ class NativeCallCountTest {
     assertThat(n).containsExactly(20, 20, 40);
   }
 
+  /** RSA signing and verification, PKCS#1 v1.5 and PSS: one init and one data call each, nothing else. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"SHA256withRSA", "RSASSA-PSS"})
+  void rsaSignAndVerifyAreOneInitAndOneCall(String algorithm) throws Exception {
+    KeyPairGenerator g = KeyPairGenerator.getInstance("RSA", p);
+    g.initialize(2048);
+    java.security.KeyPair kp = g.generateKeyPair();
+    Signature s = Signature.getInstance(algorithm, p);
+    Signature v = Signature.getInstance(algorithm, p);
+    if (algorithm.equals("RSASSA-PSS")) {
+      java.security.spec.PSSParameterSpec pss = new java.security.spec.PSSParameterSpec("SHA-256", "MGF1", java.security.spec.MGF1ParameterSpec.SHA256, 32, 1);
+      s.setParameter(pss);
+      v.setParameter(pss);
+    }
+    s.initSign(kp.getPrivate());
+    v.initVerify(kp.getPublic());
+    byte[][] sig = new byte[1][];
+    long[] n = count(5, () -> {
+      s.update(new byte[32]);
+      sig[0] = s.sign();
+    }, "C_SignInit", "C_Sign");
+    assertThat(n).containsExactly(5, 5, 10);
+    n = count(5, () -> {
+      v.update(new byte[32]);
+      assertThat(v.verify(sig[0])).isTrue();
+    }, "C_VerifyInit", "C_Verify");
+    assertThat(n).containsExactly(5, 5, 10);
+  }
+
   // ------------------------------------------------------------------ SecureRandom
 
   /** An instance in steady use: its refills have grown to 1024 bytes (64 + 128 + 256 + 512 fetched and used up). */
