@@ -1137,35 +1137,9 @@ public final class JnaPkcs11 implements Pkcs11 {
     }
   }
 
-  private static int initIndex(SinglePart op) {
-    switch (op) {
-      case ENCRYPT:
-        return I_ENCRYPT_INIT;
-      case DECRYPT:
-        return I_DECRYPT_INIT;
-      case SIGN:
-        return I_SIGN_INIT;
-      case DIGEST:
-        return I_DIGEST_INIT;
-      default:
-        throw new AssertionError(op);
-    }
-  }
-
-  private static int dataIndex(SinglePart op) {
-    switch (op) {
-      case ENCRYPT:
-        return I_ENCRYPT;
-      case DECRYPT:
-        return I_DECRYPT;
-      case SIGN:
-        return I_SIGN;
-      case DIGEST:
-        return I_DIGEST;
-      default:
-        throw new AssertionError(op);
-    }
-  }
+  /** FunctionTable indices of each SinglePart's init and data function, by ordinal. */
+  private static final int[] INIT_INDEX = Arrays.stream(SinglePart.values()).mapToInt(p -> FunctionTable.index(p.initFunction())).toArray();
+  private static final int[] DATA_INDEX = Arrays.stream(SinglePart.values()).mapToInt(p -> FunctionTable.index(p.dataFunction())).toArray();
 
   /** Whether the init call of {@code m} can go through JNI: not while the GCM layout is still unknown. */
   private boolean jniInit(Mechanism m) {
@@ -1204,8 +1178,8 @@ public final class JnaPkcs11 implements Pkcs11 {
     if (!jniInit(m) || (out != null && pinnedOverlap(in, inOff, inLen, out, outOff, outLen))) {
       return Pkcs11.super.initAndRun(op, session, m, key, in, inOff, inLen, out, outOff, outLen);
     }
-    int initIndex = initIndex(op);
-    int dataIndex = dataIndex(op);
+    int initIndex = INIT_INDEX[op.ordinal()];
+    int dataIndex = DATA_INDEX[op.ordinal()];
     need(initIndex);
     need(dataIndex);
     range(in, inOff, inLen, "in");
