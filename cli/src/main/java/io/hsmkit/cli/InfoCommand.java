@@ -134,6 +134,7 @@ public final class InfoCommand implements Callable<Integer> {
     row(out, "description", info.libraryDescription());
     row(out, "library version", info.libraryVersion().toString());
     row(out, "function table", table + (table.major() >= 3 ? " (from C_GetInterface)" : " (from C_GetFunctionList)"));
+    row(out, "data path", module.dataPath());
     out.println();
 
     out.println("Slots (" + slots.size() + ")");

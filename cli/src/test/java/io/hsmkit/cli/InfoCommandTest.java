@@ -38,6 +38,7 @@ class InfoCommandTest {
     assertThat(r.out())
         .contains("PKCS#11 library  " + token.library())
         .contains("cryptoki version")
+        .containsPattern("data path +jni\n")
         .contains("SoftHSM")
         .contains("Token \"cli-info\" in slot " + token.slotId())
         .contains("login_required")

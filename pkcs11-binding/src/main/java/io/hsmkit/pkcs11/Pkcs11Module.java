@@ -107,6 +107,14 @@ public final class Pkcs11Module implements AutoCloseable {
     return key;
   }
 
+  /**
+   * How the data calls reach the library: {@code "jni"} (the binding's JNI fast path, one crossing
+   * per operation on the caller's arrays) or {@code "jna (why)"} (the fallback, and why).
+   */
+  public String dataPath() {
+    return shared.raw instanceof JnaPkcs11 j ? j.fastPath() : "jna";
+  }
+
   public Info info() {
     return shared.raw.C_GetInfo();
   }
