@@ -101,7 +101,9 @@ final class JniCalls {
         return "the fast-path library reports ABI " + abi + ", expected 1008";
       }
       return null;
-    } catch (IOException | UnsatisfiedLinkError | SecurityException e) {
+    } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+      // RuntimeException: a temporary directory without POSIX permissions, a security manager.
+      // Any of these means JNA for everything, never a binding that cannot load.
       return "cannot load the fast-path library: " + e;
     } finally {
       if (tmp != null) {
