@@ -19,8 +19,10 @@ import io.hsmkit.pkcs11.Pkcs11Exception;
  *       output pointer) and return it. When {@code outLen} is too small they throw
  *       {@link Pkcs11Exception} with CKR_BUFFER_TOO_SMALL and {@link Pkcs11Exception#requiredLength()};
  *       the operation stays active, as PKCS#11 says, and may be called again with a larger buffer.
- *   <li>PINs and data pass through native memory that is zeroed when the call returns. The caller
- *       owns, and wipes, its own {@code char[]} PINs.
+ *   <li>PINs and data pass through native memory that is zeroed when the call returns, or (data
+ *       on the JNI fast path) reach the library as the caller's own pinned array. Secret bytes
+ *       copied on the way (plaintext, random bytes, PINs) are wiped; ciphertext, signatures and
+ *       MACs may be left. The caller owns, and wipes, its own {@code char[]} PINs and arrays.
  *   <li>Methods are safe to call from many threads; one session must be used by one thread at a time.
  * </ul>
  */
