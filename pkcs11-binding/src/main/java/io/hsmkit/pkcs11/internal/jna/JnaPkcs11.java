@@ -141,6 +141,15 @@ public final class JnaPkcs11 implements Pkcs11 {
     Objects.checkFromIndexSize(off, len, b.length);
   }
 
+  /** Checks an output range; returns what the library may write there (0 for a length query, out == null). */
+  private static int outRange(byte[] out, int outOff, int outLen) {
+    if (out == null) {
+      return 0;
+    }
+    Objects.checkFromIndexSize(outOff, outLen, out.length);
+    return outLen;
+  }
+
   private static String text(Arena a, long addr, int len) {
     byte[] b = a.read(addr, len);
     int end = len;
@@ -969,11 +978,7 @@ public final class JnaPkcs11 implements Pkcs11 {
   private int inOut(int index, long session, byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen) {
     need(index);
     range(in, inOff, inLen, "in");
-    if (out != null) {
-      Objects.checkFromIndexSize(outOff, outLen, out.length);
-    } else {
-      outLen = 0;
-    }
+    outLen = outRange(out, outOff, outLen);
     if (jni && !pinnedOverlap(in, inOff, inLen, out, outOff, outLen)) {
       return jniInOut(0, index, session, null, 0, in, inOff, inLen, out, outOff, outLen, 0);
     }
@@ -1033,11 +1038,7 @@ public final class JnaPkcs11 implements Pkcs11 {
   /** One call of the shape {@code f(session, out, &outLen)}. */
   private int outOnly(int index, long session, byte[] out, int outOff, int outLen) {
     need(index);
-    if (out != null) {
-      Objects.checkFromIndexSize(outOff, outLen, out.length);
-    } else {
-      outLen = 0;
-    }
+    outLen = outRange(out, outOff, outLen);
     if (jni) {
       return jniInOut(0, index, session, null, 0, null, 0, 0, out, outOff, outLen, JniCalls.F_OUT_ONLY);
     }
@@ -1183,11 +1184,7 @@ public final class JnaPkcs11 implements Pkcs11 {
     need(initIndex);
     need(dataIndex);
     range(in, inOff, inLen, "in");
-    if (out != null) {
-      Objects.checkFromIndexSize(outOff, outLen, out.length);
-    } else {
-      outLen = 0;
-    }
+    outLen = outRange(out, outOff, outLen);
     return jniInOut(initIndex, dataIndex, session, m, key, in, inOff, inLen, out, outOff, outLen, 0);
   }
 
