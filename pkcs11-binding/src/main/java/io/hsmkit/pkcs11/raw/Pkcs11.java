@@ -213,8 +213,12 @@ public interface Pkcs11 {
     C_Verify(session, data, dataOff, dataLen, signature, sigOff, sigLen);
   }
 
-  /** A null array is allowed for length 0 only; otherwise the range must lie inside it. */
-  private static void checkRange(byte[] b, int off, int len, String what) {
+  /**
+   * The input-range rule of every method here, checked before any native call: a null array is
+   * allowed for length 0 only (NullPointerException naming {@code what}); otherwise the range must
+   * lie inside it (IndexOutOfBoundsException).
+   */
+  static void checkRange(byte[] b, int off, int len, String what) {
     if (b == null) {
       if (len != 0) {
         throw new NullPointerException(what);

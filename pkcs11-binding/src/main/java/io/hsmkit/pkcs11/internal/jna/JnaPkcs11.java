@@ -131,16 +131,6 @@ public final class JnaPkcs11 implements Pkcs11 {
     }
   }
 
-  private static void range(byte[] b, int off, int len, String what) {
-    if (b == null) {
-      if (len != 0) {
-        throw new NullPointerException(what);
-      }
-      return;
-    }
-    Objects.checkFromIndexSize(off, len, b.length);
-  }
-
   /** Checks an output range; returns what the library may write there (0 for a length query, out == null). */
   private static int outRange(byte[] out, int outOff, int outLen) {
     if (out == null) {
@@ -977,7 +967,7 @@ public final class JnaPkcs11 implements Pkcs11 {
   /** One call of the shape {@code f(session, in, inLen, out, &outLen)}. */
   private int inOut(int index, long session, byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen) {
     need(index);
-    range(in, inOff, inLen, "in");
+    Pkcs11.checkRange(in, inOff, inLen, "in");
     outLen = outRange(out, outOff, outLen);
     if (jni && !pinnedOverlap(in, inOff, inLen, out, outOff, outLen)) {
       return jniInOut(0, index, session, null, 0, in, inOff, inLen, out, outOff, outLen, 0);
@@ -1068,20 +1058,29 @@ public final class JnaPkcs11 implements Pkcs11 {
   }
 
   private static int finish(int index, long rv, Arena a, long pOut, long pLen, byte[] out, int outOff, int outLen) {
-    rv = Platform.ulong(rv);
-    long n = a.getUlong(pLen);
-    if (rv != OK) {
-      throw new Pkcs11Exception(FunctionTable.NAMES.get(index), rv, rv == CKR.BUFFER_TOO_SMALL ? n : -1, null);
-    }
+    int n = reported(index, Platform.ulong(rv), a.getUlong(pLen), out, outLen);
     if (out != null) {
-      if (n > outLen) {
-        // A library that writes past the length it was given has already overrun its buffer.
-        throw new Pkcs11Exception(FunctionTable.NAMES.get(index), CKR.GENERAL_ERROR, n, "the library reported " + n + " bytes for a " + outLen + "-byte buffer");
-      }
-      a.copyOut(pOut, out, outOff, (int) n);
+      a.copyOut(pOut, out, outOff, n);
+    }
+    return n;
+  }
+
+  /**
+   * What a data call of shape {@code f(..., out, &len)} returned, on either path: its CK_RV as a
+   * Pkcs11Exception (with the required length for CKR_BUFFER_TOO_SMALL), a reported length beyond
+   * the buffer as an overrun, and otherwise the length {@code n}.
+   */
+  private static int reported(int index, long rv, long n, byte[] out, int outLen) {
+    String fn = FunctionTable.NAMES.get(index);
+    if (rv != OK) {
+      throw new Pkcs11Exception(fn, rv, rv == CKR.BUFFER_TOO_SMALL ? n : -1, null);
+    }
+    if (out != null && n > outLen) {
+      // A library that writes past the length it was given has already overrun its buffer.
+      throw new Pkcs11Exception(fn, CKR.GENERAL_ERROR, n, "the library reported " + n + " bytes for a " + outLen + "-byte buffer");
     }
     if (n > Integer.MAX_VALUE) {
-      throw new Pkcs11Exception(FunctionTable.NAMES.get(index), CKR.GENERAL_ERROR, n, "length out of range");
+      throw new Pkcs11Exception(fn, CKR.GENERAL_ERROR, n, "length out of range");
     }
     return (int) n;
   }
@@ -1120,19 +1119,7 @@ public final class JnaPkcs11 implements Pkcs11 {
       if (!initDone) {
         throw new Pkcs11Exception(FunctionTable.NAMES.get(initIndex), rv);
       }
-      long n = a.getUlong(scratch);
-      String fn = FunctionTable.NAMES.get(dataIndex);
-      if (rv != OK) {
-        throw new Pkcs11Exception(fn, rv, rv == CKR.BUFFER_TOO_SMALL ? n : -1, null);
-      }
-      if (out != null && n > outLen) {
-        // A library that writes past the length it was given has already overrun its buffer.
-        throw new Pkcs11Exception(fn, CKR.GENERAL_ERROR, n, "the library reported " + n + " bytes for a " + outLen + "-byte buffer");
-      }
-      if (n > Integer.MAX_VALUE) {
-        throw new Pkcs11Exception(fn, CKR.GENERAL_ERROR, n, "length out of range");
-      }
-      return (int) n;
+      return reported(dataIndex, rv, a.getUlong(scratch), out, outLen);
     } finally {
       a.end();
     }
@@ -1183,7 +1170,7 @@ public final class JnaPkcs11 implements Pkcs11 {
     int dataIndex = DATA_INDEX[op.ordinal()];
     need(initIndex);
     need(dataIndex);
-    range(in, inOff, inLen, "in");
+    Pkcs11.checkRange(in, inOff, inLen, "in");
     outLen = outRange(out, outOff, outLen);
     return jniInOut(initIndex, dataIndex, session, m, key, in, inOff, inLen, out, outOff, outLen, 0);
   }
@@ -1196,8 +1183,8 @@ public final class JnaPkcs11 implements Pkcs11 {
     }
     need(I_VERIFY_INIT);
     need(I_VERIFY);
-    range(data, dataOff, dataLen, "data");
-    range(sig, sigOff, sigLen, "signature");
+    Pkcs11.checkRange(data, dataOff, dataLen, "data");
+    Pkcs11.checkRange(sig, sigOff, sigLen, "signature");
     Arena a = Arena.begin(room(2L * ULONG) + mechanismRoom(m));
     try {
       long scratch = a.alloc(2L * ULONG);
@@ -1213,7 +1200,7 @@ public final class JnaPkcs11 implements Pkcs11 {
   /** One call of the shape {@code f(session, in, inLen)}. */
   private void inOnly(int index, long session, byte[] in, int inOff, int inLen) {
     need(index);
-    range(in, inOff, inLen, "in");
+    Pkcs11.checkRange(in, inOff, inLen, "in");
     if (jni) {
       check(FunctionTable.NAMES.get(index), JniCalls.oneBuf(module.address(index), session, in, inOff, inLen, JniCalls.F_SECRET_A));
       return;
@@ -1313,8 +1300,8 @@ public final class JnaPkcs11 implements Pkcs11 {
 
   @Override
   public void C_Verify(long s, byte[] data, int dataOff, int dataLen, byte[] sig, int sigOff, int sigLen) {
-    range(data, dataOff, dataLen, "data");
-    range(sig, sigOff, sigLen, "signature");
+    Pkcs11.checkRange(data, dataOff, dataLen, "data");
+    Pkcs11.checkRange(sig, sigOff, sigLen, "signature");
     if (jni) {
       need(I_VERIFY);
       check("C_Verify", JniCalls.twoIn(0, module.address(I_VERIFY), s, 0, 0, data, dataOff, dataLen, sig, sigOff, sigLen, 0, JniCalls.F_SECRET_A));
